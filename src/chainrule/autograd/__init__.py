@@ -1,0 +1,12 @@
+"""The engine: the op base class, the graph walk and the grad-mode switches.
+
+This package knows no math. ``Function`` is the base of every differentiable
+operation (built in or user-written), ``engine`` walks the computational graph
+backwards, and ``grad_mode`` turns recording on and off.
+"""
+
+from chainrule.autograd.api import backward, grad
+from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+
+__all__ = ["Function", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad"]

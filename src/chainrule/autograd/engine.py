@@ -1,0 +1,281 @@
+"""The backward pass: walk the computational graph from the output to the leaves.
+
+The engine knows no math. It asks each node for its input gradients, sums
+gradients that arrive at one place by several paths, reduces broadcast
+gradients to the shape of their input (here and nowhere else), and stores the
+result in the ``.grad`` of the leaves.
+
+The life of one ``loss.backward()`` call:
+
+1. ``_count_dependencies`` walks the graph once from the root (iteratively,
+   so depth is unlimited) and counts, for each node, how many edges lead into
+   it: the number of gradients it must receive before it can run.
+2. The root's gradient (ones, or ``gradient=``) is put in its buffer.
+3. A node whose count reaches zero is ready: its buffered output gradients go
+   to its ``backward``, whose results are checked, reduced to shape, and
+   handed along its edges, into another node's buffer or a leaf's ``.grad``.
+4. Each node's saved values are freed after it runs, unless
+   ``retain_graph=True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd import grad_mode
+from chainrule.autograd.function import Function, backward_state
+from chainrule.errors import GradientError
+
+
+def run_backward(
+    roots: list[Any],
+    root_grads: list[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: list[Any] | None = None,
+) -> list[Any] | None:
+    """Backpropagate ``root_grads`` from the tensors ``roots``.
+
+    ``root_grads`` are arrays (or Tensors when ``create_graph``) already shaped
+    like their roots. Without ``inputs`` the gradients are added into the
+    ``.grad`` of the leaves; with ``inputs`` (tensors, leaves or not) nothing
+    is stored and the gradient of each input is returned instead (None for an
+    input the roots do not depend on).
+    """
+    captured: list[Any] | None = None
+    capture: dict[Any, int] = {}
+    if inputs is not None:
+        captured = [None] * len(inputs)
+        for position, tensor in enumerate(inputs):
+            capture[_capture_key(tensor)] = position
+
+    def deliver_to_leaf(leaf: Any, grad: Any) -> None:
+        if captured is None:
+            _accumulate_leaf(leaf, grad, delivered, create_graph)
+            return
+        position = capture.get(id(leaf))
+        if position is not None:
+            captured[position] = _add(captured[position], grad)
+
+    buffers: dict[Function, list[Any]] = {}
+    delivered: set[int] = set()
+    for root, grad in zip(roots, root_grads, strict=True):
+        node = root._node
+        if node is None:
+            deliver_to_leaf(root, grad)
+            continue
+        slots = buffers.get(node)
+        if slots is None:
+            slots = buffers[node] = [None] * node._n_outputs
+        slots[root._index] = _add(slots[root._index], grad)
+
+    dependencies = _count_dependencies(list(buffers))
+    ready = [node for node in buffers if dependencies.get(node, 0) == 0]
+
+    previous_mode = grad_mode.state.enabled
+    grad_mode.state.enabled = create_graph
+    backward_state.differentiable = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            slots = buffers.pop(node, None)
+            grads_in = None
+            if slots is not None:
+                if captured is not None:
+                    for j, grad in enumerate(slots):
+                        position = capture.get((id(node), j))
+                        if position is not None:
+                            captured[position] = grad
+                grads_in = _call_backward(node, slots, create_graph)
+            if not retain_graph:
+                node._saved = None
+                node._released = True
+
+            for k, edge in enumerate(node.edges):
+                if edge is None:
+                    continue
+                target, index = edge[0], edge[1]
+                grad = None if grads_in is None else grads_in[k]
+                if grad is not None:
+                    grad = _conform(grad, edge, node, k, create_graph)
+                if index < 0:
+                    if grad is not None:
+                        deliver_to_leaf(target, grad)
+                    continue
+                if grad is not None:
+                    slots = buffers.get(target)
+                    if slots is None:
+                        slots = buffers[target] = [None] * target._n_outputs
+                    slots[index] = _add(slots[index], grad)
+                remaining = dependencies[target] - 1
+                dependencies[target] = remaining
+                if remaining == 0:
+                    ready.append(target)
+    finally:
+        grad_mode.state.enabled = previous_mode
+        backward_state.differentiable = False
+    return captured
+
+
+def _capture_key(tensor: Any) -> Any:
+    # NOTE: keyed by identity: Tensor's == is elementwise, not a dict key test.
+    if tensor._node is None:
+        return id(tensor)
+    return (id(tensor._node), tensor._index)
+
+
+def _count_dependencies(starts: list[Function]) -> dict[Function, int]:
+    """For every node reachable from ``starts``: how many edges lead into it."""
+    dependencies: dict[Function, int] = {}
+    seen = set(starts)
+    stack = list(starts)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if edge is None or edge[1] < 0:
+                continue
+            target = edge[0]
+            dependencies[target] = dependencies.get(target, 0) + 1
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return dependencies
+
+
+def _call_backward(node: Function, slots: list[Any], create_graph: bool) -> Any:
+    """Run one node's backward and return one gradient per input."""
+    n_outputs = node._n_outputs
+    if n_outputs == 1:
+        grads_out = slots
+    else:
+        grads_out = [
+            g if g is not None else _zeros_like_output(node, j, create_graph)
+            for j, g in enumerate(slots)
+        ]
+
+    grads_in = node.backward(*grads_out)
+
+    n_inputs = len(node.edges)
+    if type(grads_in) is not tuple:
+        if isinstance(grads_in, list):
+            grads_in = tuple(grads_in)
+        elif n_inputs == 1:
+            return (grads_in,)
+        else:
+            raise GradientError(
+                f"{type(node).__name__}.backward returned one value but forward "
+                f"took {n_inputs} inputs; return a tuple of {n_inputs} "
+                "gradients (None where an input needs none)"
+            )
+    if len(grads_in) != n_inputs:
+        raise GradientError(
+            f"{type(node).__name__}.backward returned {len(grads_in)} gradients "
+            f"but forward took {n_inputs} inputs; return one gradient per "
+            "input, in order, None where an input needs none"
+        )
+    return grads_in
+
+
+def _zeros_like_output(node: Function, j: int, create_graph: bool) -> Any:
+    # An output nobody used still gets a gradient: zeros of its shape.
+    shape, dtype = node._output_meta[j]
+    zeros = np.zeros(shape, dtype)
+    if create_graph:
+        from chainrule.tensor import Tensor
+
+        return Tensor(zeros)
+    return zeros
+
+
+def _conform(grad: Any, edge: Any, node: Function, k: int, create_graph: bool) -> Any:
+    """Check one returned gradient and bring it to its input's shape and dtype."""
+    from chainrule.tensor import Tensor
+
+    shape, dtype = edge[2], edge[3]
+    if type(grad) is not np.ndarray:
+        if isinstance(grad, Tensor):
+            if not create_graph:
+                grad = grad.data
+        elif isinstance(grad, (np.ndarray, np.floating, float)):
+            # NOTE: NumPy turns 0-d results into scalars; take them back.
+            grad = np.asarray(grad)
+        else:
+            raise GradientError(
+                f"{type(node).__name__}.backward returned a {type(grad).__name__} "
+                f"as the gradient of input {k}; return a NumPy array of shape "
+                f"{shape} (or None)"
+            )
+
+    if grad.shape != shape:
+        grad = _unbroadcast(grad, shape, node, k)
+    if grad.dtype != dtype:
+        if grad.dtype.kind != "f":
+            raise GradientError(
+                f"{type(node).__name__}.backward returned a gradient of dtype "
+                f"{grad.dtype} for input {k} of dtype {dtype}; gradients must "
+                "be floating point"
+            )
+        grad = grad.astype(dtype)
+    return grad
+
+
+def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, k: int) -> Any:
+    """Sum a gradient of a broadcast result down to the input's ``shape``.
+
+    The one place where broadcasting is undone: every op may return the
+    gradient in the broadcast shape of its output.
+    """
+    gshape = grad.shape
+    lead = len(gshape) - len(shape)
+    compatible = lead >= 0 and all(
+        n == 1 or n == m for n, m in zip(shape, gshape[lead:], strict=True)
+    )
+    if not compatible:
+        raise GradientError(
+            f"{type(node).__name__}.backward returned a gradient of shape "
+            f"{gshape} for input {k} of shape {shape}; the gradient must have "
+            "the input's shape (or a shape the input broadcasts to)"
+        )
+
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes)
+    return grad.reshape(shape)
+
+
+def _add(total: Any, grad: Any) -> Any:
+    # NOTE: never in place: a gradient array may be shared with another path.
+    return grad if total is None else total + grad
+
+
+def _accumulate_leaf(
+    leaf: Any, grad: Any, delivered: set[int], create_graph: bool
+) -> None:
+    """Add ``grad`` into ``leaf.grad``, which the leaf then owns alone."""
+    from chainrule.tensor import Tensor
+
+    if create_graph:
+        if not isinstance(grad, Tensor):
+            grad = Tensor(grad)
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        return
+
+    # NOTE: backward rules may return the same array to several inputs (add)
+    # or a view of their incoming gradient (reshape). A leaf's .grad must be
+    # its own, since optimizers and clipping update it in place: copy an
+    # array that is a view or that another leaf already holds.
+    if isinstance(grad, Tensor):
+        grad = grad.data
+    if leaf.grad is None:
+        if grad.base is not None or id(grad) in delivered:
+            grad = grad.copy()
+        delivered.add(id(grad))
+        leaf.grad = Tensor(grad)
+    elif leaf.grad.data.shape == grad.shape and leaf.grad.requires_grad is False:
+        leaf.grad.data += grad
+    else:
+        leaf.grad = Tensor(leaf.grad.data + grad)

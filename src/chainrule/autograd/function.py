@@ -1,0 +1,256 @@
+"""``Function``: a differentiable operation, and the node it leaves in the graph.
+
+Every operation in chainrule, built in or written by a user, is a subclass of
+:class:`Function` with two methods side by side::
+
+    class Square(Function):
+        def forward(self, x):                 # NumPy arrays in, arrays out
+            self.save_for_backward(x)
+            return x * x
+
+        def backward(self, grad_output):      # one gradient per input
+            (x,) = self.saved
+            return 2 * x * grad_output
+
+    y = Square.apply(t)
+
+``apply`` unwraps the tensors, runs ``forward`` on their arrays and, when grad
+mode is on and some input requires grad, keeps the instance as the node that
+made the outputs. The node remembers where each input came from (an *edge*)
+and the values it saved; the engine (``autograd.engine``) later calls its
+``backward``.
+
+Note [backward is written in NumPy, and differentiates itself]
+    ``backward`` receives NumPy arrays in an ordinary backward pass and
+    Tensors when the pass itself is recorded (``create_graph=True``). A rule
+    written with operators, array methods and NumPy functions (``np.exp``,
+    ``np.where``, ``x.sum(axis=...)``) runs on both, because Tensor implements
+    NumPy's dispatch protocols. So first-order gradients cost plain NumPy
+    calls, and higher-order gradients come from the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd import grad_mode
+from chainrule.errors import BackwardError
+
+# An edge is where the gradient of one input goes:
+#   (node, output_index, shape, dtype)  for an input made by another op,
+#   (leaf_tensor, -1, shape, dtype)     for a leaf that requires grad,
+#   None                                for an input that needs no gradient.
+
+
+class _BackwardState:
+    # True while the engine runs a backward pass with create_graph=True; it
+    # decides whether ``saved`` hands out arrays or graph-connected Tensors.
+    differentiable = False
+
+
+backward_state = _BackwardState()
+
+
+class Function:
+    """A differentiable operation: ``forward`` on arrays, ``backward`` on gradients.
+
+    Subclass it and define:
+
+    ``forward(self, *inputs, **options)``
+        Receives the NumPy arrays of the tensor arguments and every other
+        argument unchanged. Returns an array, or a tuple of arrays for several
+        outputs. Keep what backward needs with :meth:`save_for_backward`;
+        plain Python settings (an axis, a shape) may be stored as attributes.
+
+    ``backward(self, *grad_outputs)``
+        Receives one gradient per output, shaped like it, and returns one
+        gradient per positional input of ``forward`` (a single value when
+        there is one input), ``None`` for inputs that need none. A gradient
+        may keep the broadcast shape of the output; the engine sums it down
+        to the input's shape. :attr:`needs_input_grad` says which to compute.
+
+    Call it with ``MyFunction.apply(*inputs, **options)``.
+    """
+
+    # NOTE: the number of outputs is found when forward returns; backward
+    # always gets one gradient per output (zeros for an unused output).
+    edges: tuple[Any, ...]
+    _saved: tuple[Any, ...] | None
+    _saved_from: tuple[int | None, ...]
+    _n_outputs: int
+    _output_meta: tuple[tuple[tuple[int, ...], np.dtype[Any]], ...]
+    _released: bool
+
+    def forward(self, *inputs: Any, **options: Any) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no forward(); a Function subclass "
+            "needs forward(self, *inputs) returning an array"
+        )
+
+    def backward(self, *grad_outputs: Any) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no backward(); it cannot be "
+            "differentiated. Define backward(self, grad_output) returning one "
+            "gradient per input"
+        )
+
+    # --- saved values -------------------------------------------------------
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays for backward; they are freed once backward has run.
+
+        Save inputs and outputs themselves (not copies) where you can: in a
+        recorded backward pass they come back as Tensors connected to the
+        graph, which is what makes higher-order gradients correct.
+        """
+        self._saved = values
+
+    @property
+    def saved(self) -> tuple[Any, ...]:
+        """The values given to :meth:`save_for_backward`, in order."""
+        saved = self._saved
+        if saved is None:
+            if self._released:
+                raise BackwardError(
+                    f"{type(self).__name__}: its saved values were freed by an "
+                    "earlier backward(); pass retain_graph=True to the first "
+                    "backward() to run backward through this graph again"
+                )
+            return ()
+        if backward_state.differentiable:
+            return self._saved_as_tensors(saved)
+        return saved
+
+    def _saved_as_tensors(self, saved: tuple[Any, ...]) -> tuple[Any, ...]:
+        tensors = []
+        for value, source in zip(saved, self._saved_from, strict=True):
+            if source is None:
+                # A constant (a mask, a Python number): its derivative is 0,
+                # and arrays mix with Tensors as they are.
+                tensors.append(value)
+            elif source >= 0:
+                tensors.append(_tensor_from_edge(self.edges[source], value))
+            else:
+                tensors.append(_tensor_from_edge((self, ~source), value))
+        return tuple(tensors)
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """One flag per positional input: does it need a gradient?"""
+        return tuple(edge is not None for edge in self.edges)
+
+    @property
+    def next_functions(self) -> tuple[Any, ...]:
+        """The nodes (or leaf tensors) the gradient of each input flows to."""
+        return tuple(None if e is None else e[0] for e in self.edges)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+    # --- applying -----------------------------------------------------------
+
+    @classmethod
+    def apply(cls, *args: Any, **options: Any) -> Any:
+        """Run the operation on tensors and record it in the graph."""
+        from chainrule.tensor import Tensor
+
+        arrays = []
+        edges: list[Any] = []
+        record = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                arrays.append(arg.data)
+                if arg.requires_grad:
+                    record = True
+                    node = arg._node
+                    data = arg.data
+                    if node is None:
+                        edges.append((arg, -1, data.shape, data.dtype))
+                    else:
+                        edges.append((node, arg._index, data.shape, data.dtype))
+                else:
+                    edges.append(None)
+            else:
+                arrays.append(arg)
+                edges.append(None)
+        record = record and grad_mode.state.enabled
+
+        fn = cls.__new__(cls)
+        fn._saved = None
+        fn._released = False
+        outputs = fn.forward(*arrays, **options)
+
+        if type(outputs) is tuple:
+            fn._n_outputs = len(outputs)
+            results = tuple(
+                _wrap(out, fn if record else None, i) for i, out in enumerate(outputs)
+            )
+        else:
+            fn._n_outputs = 1
+            results = _wrap(outputs, fn if record else None, 0)
+        if not record:
+            return results
+
+        fn.edges = tuple(edges)
+        if fn._n_outputs > 1:
+            fn._output_meta = tuple((r.data.shape, r.data.dtype) for r in results)
+        if fn._saved is not None:
+            fn._saved_from = _trace_saved(fn._saved, arrays, outputs)
+        return results
+
+
+def _wrap(value: Any, node: Function | None, index: int) -> Any:
+    from chainrule.tensor import Tensor
+
+    out = Tensor.__new__(Tensor)
+    # NOTE: NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays.
+    data = value if type(value) is np.ndarray else np.asarray(value)
+    out.data = data
+    out.grad = None
+    if node is not None and data.dtype.kind == "f":
+        out._node = node
+        out._index = index
+        out.requires_grad = True
+    else:
+        out._node = None
+        out._index = 0
+        out.requires_grad = False
+    out.name = None
+    out._retains_grad = False
+    return out
+
+
+def _trace_saved(
+    saved: tuple[Any, ...], inputs: list[Any], outputs: Any
+) -> tuple[int | None, ...]:
+    """For each saved value: the input index k, the output j as ~j, or None."""
+    outs = outputs if type(outputs) is tuple else (outputs,)
+    sources: list[int | None] = []
+    for value in saved:
+        source: int | None = None
+        for k, array in enumerate(inputs):
+            if array is value:
+                source = k
+                break
+        else:
+            for j, array in enumerate(outs):
+                if array is value:
+                    source = ~j
+                    break
+        sources.append(source)
+    return tuple(sources)
+
+
+def _tensor_from_edge(edge: Any, value: Any) -> Any:
+    """A Tensor holding ``value`` whose gradient flows along ``edge``."""
+    from chainrule.tensor import Tensor
+
+    if edge is None:
+        return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+    target, index = edge[0], edge[1]
+    if index < 0:
+        return target
+    out = _wrap(value, target, index)
+    return out

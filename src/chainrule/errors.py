@@ -1,0 +1,36 @@
+"""Exceptions raised by chainrule.
+
+Each class also subclasses the builtin a user would catch for the same mistake,
+so ``except ValueError`` keeps working. Messages say what failed, show the
+offending values (op, shapes, dtypes, argument) and say what to do.
+"""
+
+from __future__ import annotations
+
+
+class ChainruleError(Exception):
+    """Base class of every error chainrule raises on purpose."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """Shapes that cannot be combined: broadcasting, matmul, reshape, gradients."""
+
+
+class DTypeError(ChainruleError, TypeError):
+    """A dtype that an operation or a gradient cannot take."""
+
+
+class AxisError(ChainruleError, ValueError, IndexError):
+    """An axis out of range for the tensor it is applied to."""
+
+
+class BackwardError(ChainruleError, RuntimeError):
+    """A backward pass that cannot run: freed graph, missing gradient, bad seed."""
+
+
+class GradientError(ChainruleError, RuntimeError):
+    """A backward rule returned something that is not a valid gradient."""
+
+
+class NotDifferentiableError(ChainruleError, TypeError):
+    """A NumPy function applied to a Tensor that chainrule cannot differentiate."""

@@ -1,0 +1,192 @@
+"""NumPy's own functions applied to Tensors.
+
+Tensor implements NumPy's dispatch protocols (``__array_ufunc__`` for ufuncs
+such as ``np.exp``, ``__array_function__`` for functions such as ``np.sum``).
+A NumPy function with a chainrule op behind it runs that op and returns a
+Tensor with gradients flowing: ``np.exp(t)``, ``np.add(a, t)``,
+``np.sum(t, axis=0)``. One without raises :class:`NotDifferentiableError`
+naming what to use instead; chainrule never silently drops a gradient.
+
+Functions whose result carries no gradient (comparisons, ``np.isfinite``,
+``np.sign``, ``np.shape``) are answered on the data.
+
+This same mechanism lets backward rules be written in NumPy and still be
+differentiated (Note [backward is written in NumPy, and differentiates itself]).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from chainrule.errors import NotDifferentiableError
+from chainrule.ops import activation, arithmetic, elementwise, reduction, shape
+
+# ufuncs with a differentiable chainrule op: NumPy ufunc -> chainrule function.
+UFUNCS: dict[Any, Callable[..., Any]] = {
+    np.add: arithmetic.add,
+    np.subtract: arithmetic.subtract,
+    np.multiply: arithmetic.multiply,
+    np.true_divide: arithmetic.divide,
+    np.negative: arithmetic.negative,
+    np.power: arithmetic.power,
+    np.matmul: arithmetic.matmul,
+    np.exp: elementwise.exp,
+    np.log: elementwise.log,
+    np.sqrt: elementwise.sqrt,
+    np.absolute: elementwise.abs,
+    np.sin: elementwise.sin,
+    np.cos: elementwise.cos,
+    np.maximum: elementwise.maximum,
+    np.minimum: elementwise.minimum,
+    np.tanh: activation.tanh,
+}
+
+# ufuncs whose results have no gradient (booleans, or piecewise constant):
+# computed on the data, returned as tensors that do not require grad.
+CONSTANT_UFUNCS = {
+    np.greater,
+    np.greater_equal,
+    np.less,
+    np.less_equal,
+    np.equal,
+    np.not_equal,
+    np.logical_and,
+    np.logical_or,
+    np.logical_not,
+    np.logical_xor,
+    np.isfinite,
+    np.isinf,
+    np.isnan,
+    np.sign,
+    np.signbit,
+}
+
+# Other NumPy functions with a chainrule op behind them.
+FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.sum: reduction.sum,
+    np.mean: reduction.mean,
+    np.reshape: shape.reshape,
+    np.transpose: shape.transpose,
+    np.swapaxes: shape.swapaxes,
+    np.broadcast_to: shape.broadcast_to,
+    np.where: elementwise.where,
+    np.clip: elementwise.clip,
+    np.matmul: arithmetic.matmul,
+}
+
+# Functions that only read shapes or make constants: answered on the data.
+CONSTANT_FUNCTIONS = {
+    np.shape,
+    np.ndim,
+    np.size,
+    np.result_type,
+    np.zeros_like,
+    np.ones_like,
+    np.empty_like,
+    np.full_like,
+    np.array_equal,
+    np.allclose,
+    np.isclose,
+    np.count_nonzero,
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.nonzero,
+}
+
+
+def dispatch_ufunc(
+    ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Answer ``ufunc(*inputs)`` where some input is a Tensor."""
+    name = f"np.{ufunc.__name__}"
+    if method != "__call__":
+        raise NotDifferentiableError(
+            f"{name}.{method} on a Tensor is not supported; use the chainrule "
+            f"reduction (e.g. cr.sum for np.add.reduce) or call it on t.numpy() "
+            "to compute without gradients"
+        )
+    if kwargs.get("out") is not None:
+        raise NotDifferentiableError(
+            f"{name}(..., out=...) on a Tensor: writing into an output array "
+            "cannot be differentiated; drop out= and use the returned tensor"
+        )
+    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    op = UFUNCS.get(ufunc)
+    if op is not None:
+        if kwargs:
+            raise NotDifferentiableError(
+                f"{name} on a Tensor: options {sorted(kwargs)} are not "
+                "supported; cast with .astype() and mask with cr.where instead"
+            )
+        return op(*inputs)
+    if ufunc in CONSTANT_UFUNCS:
+        return _constant(ufunc(*(_data(x) for x in inputs), **kwargs))
+    raise NotDifferentiableError(
+        f"{name} has no differentiable chainrule op, so it cannot be applied "
+        "to a Tensor without losing the gradient. Compose it from chainrule "
+        "ops, define it with chainrule.Function (forward and backward), or "
+        f"call {name}(t.numpy()) to compute it on purpose without gradients"
+    )
+
+
+def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Answer ``func(*args, **kwargs)`` where some argument is a Tensor."""
+    name = f"np.{func.__name__}"
+    op = FUNCTIONS.get(func)
+    if op is not None:
+        unknown = sorted(set(kwargs) - _parameters(op))
+        if unknown:
+            raise NotDifferentiableError(
+                f"{name} on a Tensor: chainrule.{op.__name__} takes no "
+                f"argument {', '.join(map(repr, unknown))}; drop it (cast with "
+                ".astype() if it was a dtype)"
+            )
+        return op(*args, **kwargs)
+    if func in CONSTANT_FUNCTIONS:
+        return _constant(func(*_unwrap(args), **_unwrap(kwargs)))
+    raise NotDifferentiableError(
+        f"{name} has no differentiable chainrule op, so it cannot be applied "
+        "to a Tensor without losing the gradient. Compose it from chainrule "
+        "ops, define it with chainrule.Function (forward and backward), or "
+        f"call {name} on t.numpy() to compute it on purpose without gradients"
+    )
+
+
+_signatures: dict[Any, set[str]] = {}
+
+
+def _parameters(fn: Callable[..., Any]) -> set[str]:
+    names = _signatures.get(fn)
+    if names is None:
+        names = _signatures[fn] = set(inspect.signature(fn).parameters)
+    return names
+
+
+def _data(x: Any) -> Any:
+    from chainrule.tensor import Tensor
+
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _unwrap(value: Any) -> Any:
+    """Replace Tensors by their arrays, inside lists, tuples and dicts too."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unwrap(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    return _data(value)
+
+
+def _constant(result: Any) -> Any:
+    from chainrule.tensor import Tensor
+
+    if isinstance(result, (np.ndarray, np.generic)):
+        return Tensor(np.asarray(result))
+    if isinstance(result, tuple) and all(isinstance(r, np.ndarray) for r in result):
+        return tuple(Tensor(r) for r in result)
+    return result

@@ -1,0 +1,204 @@
+"""Arithmetic with NumPy broadcasting: + - * / ** negation and matmul.
+
+Backward rules return gradients in the broadcast shape of the output; the
+engine sums them down to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.function import Function
+from chainrule.errors import ShapeError
+from chainrule.ops._common import broadcast_error, shape_of
+
+
+class Add(Function):
+    """x + y.  d/dx = 1, d/dy = 1."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        try:
+            return x + y
+        except ValueError:
+            raise broadcast_error("add", x, y) from None
+
+    def backward(self, grad: Any) -> Any:
+        return grad, grad
+
+
+def add(x: Any, y: Any) -> Any:
+    """Elementwise ``x + y`` with broadcasting."""
+    return Add.apply(x, y)
+
+
+class Subtract(Function):
+    """x - y.  d/dx = 1, d/dy = -1."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        try:
+            return x - y
+        except ValueError:
+            raise broadcast_error("subtract", x, y) from None
+
+    def backward(self, grad: Any) -> Any:
+        return grad, -grad
+
+
+def subtract(x: Any, y: Any) -> Any:
+    """Elementwise ``x - y`` with broadcasting."""
+    return Subtract.apply(x, y)
+
+
+class Multiply(Function):
+    """x * y.  d/dx = y, d/dy = x."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        self.save_for_backward(x, y)
+        try:
+            return x * y
+        except ValueError:
+            raise broadcast_error("multiply", x, y) from None
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved
+        need_x, need_y = self.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+
+def multiply(x: Any, y: Any) -> Any:
+    """Elementwise ``x * y`` with broadcasting."""
+    return Multiply.apply(x, y)
+
+
+class Divide(Function):
+    """x / y.  d/dx = 1/y, d/dy = -x/y²."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        self.save_for_backward(x, y)
+        try:
+            return np.true_divide(x, y)
+        except ValueError:
+            raise broadcast_error("divide", x, y) from None
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved
+        grad_x = grad / y
+        grad_y = -grad_x * x / y if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+def divide(x: Any, y: Any) -> Any:
+    """Elementwise true division ``x / y`` with broadcasting."""
+    return Divide.apply(x, y)
+
+
+class Negative(Function):
+    """-x.  d/dx = -1."""
+
+    def forward(self, x: Any) -> Any:
+        return np.negative(x)
+
+    def backward(self, grad: Any) -> Any:
+        return -grad
+
+
+def negative(x: Any) -> Any:
+    """Elementwise ``-x``."""
+    return Negative.apply(x)
+
+
+class Power(Function):
+    """x ** p.  d/dx = p·x^(p-1), d/dp = x^p·log(x)."""
+
+    def forward(self, x: Any, p: Any) -> Any:
+        self.save_for_backward(x, p)
+        try:
+            return np.power(x, p)
+        except ValueError:
+            raise broadcast_error("power", x, p) from None
+
+    def backward(self, grad: Any) -> Any:
+        x, p = self.saved
+        need_x, need_p = self.needs_input_grad
+
+        grad_x = None
+        if need_x:
+            # NOTE: x^0 is constant, so its gradient is 0 even at x = 0,
+            # where p·x^(p-1) would be 0·inf = nan.
+            grad_x = np.where(p == 0, 0.0, grad * p * x ** (p - 1))
+
+        grad_p = None
+        if need_p:
+            # NOTE: at x = 0 the limit of x^p·log(x) is 0 for p > 0; use it
+            # rather than 0·(-inf) = nan, as PyTorch does.
+            safe_x = np.where(x == 0, 1.0, x)
+            grad_p = np.where(x == 0, 0.0, grad * x**p * np.log(safe_x))
+        return grad_x, grad_p
+
+
+def power(x: Any, p: Any) -> Any:
+    """Elementwise ``x ** p``; ``p`` may be a number or a tensor."""
+    return Power.apply(x, p)
+
+
+class MatMul(Function):
+    """x @ y over the last two axes, with NumPy's rules for 1-D and batches.
+
+    d/dx = grad @ yᵀ, d/dy = xᵀ @ grad (batch axes broadcast; the engine sums
+    them back). A 1-D operand is treated as a row (x) or a column (y) vector.
+    """
+
+    def forward(self, x: Any, y: Any) -> Any:
+        x_shape, y_shape = shape_of(x), shape_of(y)
+        if not x_shape or not y_shape:
+            raise ShapeError(
+                f"matmul: operands of shapes {x_shape} and {y_shape}; matmul "
+                "needs at least 1-D operands (use * to multiply by a scalar)"
+            )
+        if x_shape[-1] != y_shape[-2 if len(y_shape) > 1 else 0]:
+            inner = y_shape[-2] if len(y_shape) > 1 else y_shape[0]
+            raise ShapeError(
+                f"matmul: shapes {x_shape} and {y_shape} do not line up: the "
+                f"last axis of the first ({x_shape[-1]}) must equal the "
+                f"{'second-to-last' if len(y_shape) > 1 else 'only'} axis of "
+                f"the second ({inner}); transpose one of them?"
+            )
+        self.save_for_backward(x, y)
+        try:
+            return np.matmul(x, y)
+        except ValueError:
+            raise ShapeError(
+                f"matmul: batch dimensions of shapes {x_shape} and {y_shape} "
+                "cannot be broadcast together"
+            ) from None
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved
+        need_x, need_y = self.needs_input_grad
+        x_vector, y_vector = x.ndim == 1, y.ndim == 1
+
+        if x_vector and y_vector:
+            return (grad * y if need_x else None), (grad * x if need_y else None)
+        if x_vector:
+            # out[..., n] = x[k] y[..., k, n]
+            grad_row = grad[..., None, :]
+            grad_x = (grad_row @ y.swapaxes(-1, -2))[..., 0, :] if need_x else None
+            grad_y = x[:, None] * grad_row if need_y else None
+            return grad_x, grad_y
+        if y_vector:
+            # out[..., m] = x[..., m, k] y[k]
+            grad_col = grad[..., :, None]
+            grad_x = grad_col * y if need_x else None
+            grad_y = (x.swapaxes(-1, -2) @ grad_col)[..., 0] if need_y else None
+            return grad_x, grad_y
+
+        grad_x = grad @ y.swapaxes(-1, -2) if need_x else None
+        grad_y = x.swapaxes(-1, -2) @ grad if need_y else None
+        return grad_x, grad_y
+
+
+def matmul(x: Any, y: Any) -> Any:
+    """Matrix product ``x @ y`` (1-D, 2-D and batched, as ``np.matmul``)."""
+    return MatMul.apply(x, y)

@@ -1,0 +1,5 @@
+"""Specs of indexing."""
+
+from __future__ import annotations
+
+SPECS: list = []
