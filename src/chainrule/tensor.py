@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
 from chainrule.autograd.api import seed_gradient
 from chainrule.autograd.engine import run_backward
 from chainrule.dtypes import get_default_dtype, is_differentiable_dtype
@@ -460,7 +461,9 @@ def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(args)
 
 
-# The op modules need Tensor, so they are imported after it is defined.
+# The engine and the op modules need Tensor, so they meet it after it is defined.
+_function._Tensor = Tensor
+
 from chainrule import numpy_api as _numpy_api  # noqa: E402
 from chainrule.ops import activation as _activation  # noqa: E402
 from chainrule.ops import arithmetic as _arithmetic  # noqa: E402

@@ -40,7 +40,9 @@ class Case:
 
     def __repr__(self) -> str:
         shown = [
-            f"array{a.shape}{'*' if d else ''}" if isinstance(a, np.ndarray) else repr(a)
+            f"array{a.shape}{'*' if d else ''}"
+            if isinstance(a, np.ndarray)
+            else repr(a)
             for a, d in zip(self.args, self.differentiable, strict=True)
         ]
         return f"Case({', '.join(shown)}, options={self.options})"
@@ -106,7 +108,7 @@ class OpSpec:
         if self.inputs is not None or self.shapes is not None:
             return ()
         scalar = tuple(() for _ in range(self.arity))
-        empty = ((0, 2),) + tuple((2,) for _ in range(self.arity - 1))
+        empty = ((0, 2), *((2,) for _ in range(self.arity - 1)))
         return ((scalar, {}), (empty, {}))
 
 
@@ -155,7 +157,9 @@ def draw_case(draw: Callable[..., Any], spec: OpSpec) -> Case:
     return case
 
 
-def fixed_case(spec: OpSpec, shapes: tuple[Shape, ...], options: dict[str, Any]) -> Case:
+def fixed_case(
+    spec: OpSpec, shapes: tuple[Shape, ...], options: dict[str, Any]
+) -> Case:
     """A deterministic case of the given shapes (for 0-d and empty tests)."""
     rng = np.random.default_rng(0)
     args = []
@@ -176,10 +180,13 @@ def as_list(out: Any) -> list[Any]:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-def run_chainrule(spec: OpSpec, case: Case, dtype: Any = np.float64) -> tuple[list[Any], list[Any]]:
+def run_chainrule(
+    spec: OpSpec, case: Case, dtype: Any = np.float64
+) -> tuple[list[Any], list[Any]]:
     """Inputs (tensors where the case says so) and outputs of the chainrule op."""
     inputs = [
-        cr.tensor(a.astype(dtype), requires_grad=d) if isinstance(a, np.ndarray) and d
+        cr.tensor(a.astype(dtype), requires_grad=d)
+        if isinstance(a, np.ndarray) and d
         else (cr.tensor(a) if isinstance(a, np.ndarray) else a)
         for a, d in zip(case.args, case.differentiable, strict=True)
     ]
@@ -200,16 +207,31 @@ def run_reference(spec: OpSpec, case: Case) -> tuple[list[Any], list[Any]]:
 def upstream_gradients(outputs: list[Any], seed: int) -> list[np.ndarray]:
     """A random gradient for each output (a fixed one would hide mistakes)."""
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal(np.shape(out.data if isinstance(out, cr.Tensor) else out.detach().numpy(force=True))) for out in outputs]
+    return [
+        rng.standard_normal(
+            np.shape(
+                out.data
+                if isinstance(out, cr.Tensor)
+                else out.detach().numpy(force=True)
+            )
+        )
+        for out in outputs
+    ]
 
 
 def differentiable_tensors(inputs: list[Any], case: Case) -> list[Any]:
     return [x for x, d in zip(inputs, case.differentiable, strict=True) if d]
 
 
-def reference_grads(outputs: list[Any], inputs: list[Any], grads: list[np.ndarray]) -> list[np.ndarray]:
+def reference_grads(
+    outputs: list[Any], inputs: list[Any], grads: list[np.ndarray]
+) -> list[np.ndarray]:
     """d(sum_i <g_i, out_i>)/d(inputs) in PyTorch; zeros where unused."""
-    pairs = [(o, torch.tensor(g)) for o, g in zip(outputs, grads, strict=True) if o.requires_grad]
+    pairs = [
+        (o, torch.tensor(g))
+        for o, g in zip(outputs, grads, strict=True)
+        if o.requires_grad
+    ]
     if not pairs:
         return [np.zeros(tuple(x.shape)) for x in inputs]
     result = torch.autograd.grad(
@@ -221,7 +243,12 @@ def reference_grads(outputs: list[Any], inputs: list[Any], grads: list[np.ndarra
     ]
 
 
-def chainrule_grads(outputs: list[Any], inputs: list[Any], grads: list[np.ndarray], create_graph: bool = False) -> list[Any]:
+def chainrule_grads(
+    outputs: list[Any],
+    inputs: list[Any],
+    grads: list[np.ndarray],
+    create_graph: bool = False,
+) -> list[Any]:
     """d(sum_i <g_i, out_i>)/d(inputs) in chainrule; zeros where unused."""
     pairs = [(o, g) for o, g in zip(outputs, grads, strict=True) if o.requires_grad]
     if not pairs:
@@ -233,7 +260,10 @@ def chainrule_grads(outputs: list[Any], inputs: list[Any], grads: list[np.ndarra
         create_graph=create_graph,
         allow_unused=True,
     )
-    return [cr.zeros(x.shape) if r is None else r for x, r in zip(inputs, result, strict=True)]
+    return [
+        cr.zeros(x.shape) if r is None else r
+        for x, r in zip(inputs, result, strict=True)
+    ]
 
 
 def numerical_vjp(
@@ -247,7 +277,12 @@ def numerical_vjp(
 
     def objective(args: list[Any]) -> float:
         with cr.no_grad():
-            outs = as_list(spec.op(*[cr.tensor(a) if isinstance(a, np.ndarray) else a for a in args], **case.options))
+            outs = as_list(
+                spec.op(
+                    *[cr.tensor(a) if isinstance(a, np.ndarray) else a for a in args],
+                    **case.options,
+                )
+            )
         return float(sum(np.sum(g * o.data) for g, o in zip(grads, outs, strict=True)))
 
     result = []
@@ -268,10 +303,16 @@ def numerical_vjp(
     return result
 
 
-def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str) -> None:
+def assert_close(
+    actual: Any, expected: Any, rtol: float, atol: float, what: str
+) -> None:
     actual = actual.data if isinstance(actual, cr.Tensor) else actual
     if isinstance(expected, torch.Tensor):
         expected = expected.detach().numpy(force=True)
     actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+    assert actual.shape == expected.shape, (
+        f"{what}: shape {actual.shape} != {expected.shape}"
+    )
+    np.testing.assert_allclose(
+        actual, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=what
+    )

@@ -45,16 +45,22 @@ def check_against_reference(spec: OpSpec, case: Case, seed: int) -> None:
 
     assert len(outputs) == len(ref_outputs), f"{spec.name}: number of outputs"
     for j, (out, ref) in enumerate(zip(outputs, ref_outputs, strict=True)):
-        assert_close(out, ref, spec.rtol, spec.atol, f"{spec.name} output {j} for {case}")
+        assert_close(
+            out, ref, spec.rtol, spec.atol, f"{spec.name} output {j} for {case}"
+        )
 
     wrt = differentiable_tensors(inputs, case)
     if not wrt:
         return
     grads = upstream_gradients(outputs, seed)
     ours = chainrule_grads(outputs, wrt, grads)
-    theirs = reference_grads(ref_outputs, differentiable_tensors(ref_inputs, case), grads)
+    theirs = reference_grads(
+        ref_outputs, differentiable_tensors(ref_inputs, case), grads
+    )
     for k, (g, r) in enumerate(zip(ours, theirs, strict=True)):
-        assert_close(g, r, spec.rtol, spec.atol, f"{spec.name} gradient of input {k} for {case}")
+        assert_close(
+            g, r, spec.rtol, spec.atol, f"{spec.name} gradient of input {k} for {case}"
+        )
 
 
 @SPECS
@@ -71,7 +77,9 @@ def test_edge_shapes_match_pytorch(spec: OpSpec, shapes: Any, options: Any) -> N
 
 @SPECS
 @given(data=st.data(), seed=st.integers(0, 2**16))
-def test_gradient_matches_central_differences(spec: OpSpec, data: Any, seed: int) -> None:
+def test_gradient_matches_central_differences(
+    spec: OpSpec, data: Any, seed: int
+) -> None:
     case = draw_case(data.draw, spec)
     inputs, outputs = run_chainrule(spec, case)
     wrt = differentiable_tensors(inputs, case)
@@ -84,7 +92,9 @@ def test_gradient_matches_central_differences(spec: OpSpec, data: Any, seed: int
 
     rtol, atol = spec.numeric_tol
     for k, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
-        assert_close(a, n, rtol, atol, f"{spec.name} input {k} vs central differences for {case}")
+        assert_close(
+            a, n, rtol, atol, f"{spec.name} input {k} vs central differences for {case}"
+        )
 
 
 @SPECS
@@ -104,16 +114,26 @@ def test_second_order_matches_pytorch(spec: OpSpec, data: Any, seed: int) -> Non
     directions = [np.random.default_rng(seed + 1).standard_normal(x.shape) for x in wrt]
 
     first = chainrule_grads(outputs, wrt, grads, create_graph=True)
-    inner = sum(((g * v).sum() for g, v in zip(first, directions, strict=True)), cr.tensor(0.0))
+    inner = sum(
+        ((g * v).sum() for g, v in zip(first, directions, strict=True)), cr.tensor(0.0)
+    )
     ours = (
         chainrule_grads([inner], wrt, [np.ones(())])
         if inner.requires_grad
         else [np.zeros(x.shape) for x in wrt]
     )
 
-    pairs = [(o, torch.tensor(g)) for o, g in zip(ref_outputs, grads, strict=True) if o.requires_grad]
+    pairs = [
+        (o, torch.tensor(g))
+        for o, g in zip(ref_outputs, grads, strict=True)
+        if o.requires_grad
+    ]
     ref_first = torch.autograd.grad(
-        [o for o, _ in pairs], ref_wrt, [g for _, g in pairs], create_graph=True, allow_unused=True
+        [o for o, _ in pairs],
+        ref_wrt,
+        [g for _, g in pairs],
+        create_graph=True,
+        allow_unused=True,
     )
     ref_inner = sum(
         (g * torch.tensor(v)).sum()
@@ -130,7 +150,13 @@ def test_second_order_matches_pytorch(spec: OpSpec, data: Any, seed: int) -> Non
         theirs = [np.zeros(tuple(x.shape)) for x in ref_wrt]
 
     for k, (a, r) in enumerate(zip(ours, theirs, strict=True)):
-        assert_close(a, r, 10 * spec.rtol, 10 * spec.atol, f"{spec.name} Hessian-vector product, input {k}, for {case}")
+        assert_close(
+            a,
+            r,
+            10 * spec.rtol,
+            10 * spec.atol,
+            f"{spec.name} Hessian-vector product, input {k}, for {case}",
+        )
 
 
 @SPECS

@@ -7,10 +7,10 @@ result in the ``.grad`` of the leaves.
 
 The life of one ``loss.backward()`` call:
 
-1. ``_count_dependencies`` walks the graph once from the root (iteratively,
+1. The root's gradient (ones, or ``gradient=``) is put in its node's buffer.
+2. ``_count_dependencies`` walks the graph once from the root (iteratively,
    so depth is unlimited) and counts, for each node, how many edges lead into
    it: the number of gradients it must receive before it can run.
-2. The root's gradient (ones, or ``gradient=``) is put in its buffer.
 3. A node whose count reaches zero is ready: its buffered output gradients go
    to its ``backward``, whose results are checked, reduced to shape, and
    handed along its edges, into another node's buffer or a leaf's ``.grad``.
@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function, backward_state
 from chainrule.errors import GradientError
@@ -44,27 +45,13 @@ def run_backward(
     is stored and the gradient of each input is returned instead (None for an
     input the roots do not depend on).
     """
-    captured: list[Any] | None = None
-    capture: dict[Any, int] = {}
-    if inputs is not None:
-        captured = [None] * len(inputs)
-        for position, tensor in enumerate(inputs):
-            capture[_capture_key(tensor)] = position
-
-    def deliver_to_leaf(leaf: Any, grad: Any) -> None:
-        if captured is None:
-            _accumulate_leaf(leaf, grad, delivered, create_graph)
-            return
-        position = capture.get(id(leaf))
-        if position is not None:
-            captured[position] = _add(captured[position], grad)
+    sink = _Sink(inputs, create_graph)
 
     buffers: dict[Function, list[Any]] = {}
-    delivered: set[int] = set()
     for root, grad in zip(roots, root_grads, strict=True):
         node = root._node
         if node is None:
-            deliver_to_leaf(root, grad)
+            sink.leaf(root, grad)
             continue
         slots = buffers.get(node)
         if slots is None:
@@ -72,22 +59,20 @@ def run_backward(
         slots[root._index] = _add(slots[root._index], grad)
 
     dependencies = _count_dependencies(list(buffers))
-    ready = [node for node in buffers if dependencies.get(node, 0) == 0]
+    ready = [node for node in buffers if node not in dependencies]
 
     previous_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     backward_state.differentiable = create_graph
+    ndarray = np.ndarray
     try:
         while ready:
             node = ready.pop()
             slots = buffers.pop(node, None)
             grads_in = None
             if slots is not None:
-                if captured is not None:
-                    for j, grad in enumerate(slots):
-                        position = capture.get((id(node), j))
-                        if position is not None:
-                            captured[position] = grad
+                if sink.watches_nodes:
+                    sink.node_output(node, slots)
                 grads_in = _call_backward(node, slots, create_graph)
             if not retain_graph:
                 node._saved = None
@@ -97,12 +82,17 @@ def run_backward(
                 if edge is None:
                     continue
                 target, index = edge[0], edge[1]
-                grad = None if grads_in is None else grads_in[k]
-                if grad is not None:
+                grad = grads_in[k] if grads_in is not None else None
+                if grad is not None and not (
+                    type(grad) is ndarray
+                    and grad.shape == edge[2]
+                    and grad.dtype == edge[3]
+                ):
                     grad = _conform(grad, edge, node, k, create_graph)
+
                 if index < 0:
                     if grad is not None:
-                        deliver_to_leaf(target, grad)
+                        sink.leaf(target, grad)
                     continue
                 if grad is not None:
                     slots = buffers.get(target)
@@ -110,26 +100,19 @@ def run_backward(
                         slots = buffers[target] = [None] * target._n_outputs
                     slots[index] = _add(slots[index], grad)
                 remaining = dependencies[target] - 1
-                dependencies[target] = remaining
-                if remaining == 0:
+                if remaining:
+                    dependencies[target] = remaining
+                else:
                     ready.append(target)
     finally:
         grad_mode.state.enabled = previous_mode
         backward_state.differentiable = False
-    return captured
-
-
-def _capture_key(tensor: Any) -> Any:
-    # NOTE: keyed by identity: Tensor's == is elementwise, not a dict key test.
-    if tensor._node is None:
-        return id(tensor)
-    return (id(tensor._node), tensor._index)
+    return sink.captured
 
 
 def _count_dependencies(starts: list[Function]) -> dict[Function, int]:
     """For every node reachable from ``starts``: how many edges lead into it."""
     dependencies: dict[Function, int] = {}
-    seen = set(starts)
     stack = list(starts)
     while stack:
         node = stack.pop()
@@ -137,65 +120,93 @@ def _count_dependencies(starts: list[Function]) -> dict[Function, int]:
             if edge is None or edge[1] < 0:
                 continue
             target = edge[0]
-            dependencies[target] = dependencies.get(target, 0) + 1
-            if target not in seen:
-                seen.add(target)
+            count = dependencies.get(target)
+            if count is None:
+                # First edge into this node: walk on from it, once.
+                dependencies[target] = 1
                 stack.append(target)
+            else:
+                dependencies[target] = count + 1
     return dependencies
+
+
+class _Sink:
+    """Where gradients end up: leaves' ``.grad``, or the caller (``grad()``)."""
+
+    def __init__(self, inputs: list[Any] | None, create_graph: bool) -> None:
+        self.create_graph = create_graph
+        self.delivered: set[int] = set()
+        self.captured: list[Any] | None = None
+        self.watches_nodes = False
+        self.positions: dict[Any, int] = {}
+        if inputs is None:
+            return
+        self.captured = [None] * len(inputs)
+        for position, tensor in enumerate(inputs):
+            # NOTE: keyed by identity: Tensor's == is elementwise.
+            if tensor._node is None:
+                self.positions[id(tensor)] = position
+            else:
+                self.positions[(id(tensor._node), tensor._index)] = position
+                self.watches_nodes = True
+
+    def leaf(self, leaf: Any, grad: Any) -> None:
+        if self.captured is None:
+            _accumulate_leaf(leaf, grad, self.delivered, self.create_graph)
+            return
+        position = self.positions.get(id(leaf))
+        if position is not None:
+            self.captured[position] = _add(self.captured[position], grad)
+
+    def node_output(self, node: Function, slots: list[Any]) -> None:
+        assert self.captured is not None
+        for j, grad in enumerate(slots):
+            position = self.positions.get((id(node), j))
+            if position is not None:
+                self.captured[position] = grad
 
 
 def _call_backward(node: Function, slots: list[Any], create_graph: bool) -> Any:
     """Run one node's backward and return one gradient per input."""
-    n_outputs = node._n_outputs
-    if n_outputs == 1:
-        grads_out = slots
+    if node._n_outputs == 1:
+        grads_in = node.backward(slots[0])
     else:
         grads_out = [
             g if g is not None else _zeros_like_output(node, j, create_graph)
             for j, g in enumerate(slots)
         ]
-
-    grads_in = node.backward(*grads_out)
+        grads_in = node.backward(*grads_out)
 
     n_inputs = len(node.edges)
-    if type(grads_in) is not tuple:
-        if isinstance(grads_in, list):
-            grads_in = tuple(grads_in)
-        elif n_inputs == 1:
-            return (grads_in,)
-        else:
-            raise GradientError(
-                f"{type(node).__name__}.backward returned one value but forward "
-                f"took {n_inputs} inputs; return a tuple of {n_inputs} "
-                "gradients (None where an input needs none)"
-            )
-    if len(grads_in) != n_inputs:
+    if type(grads_in) is tuple and len(grads_in) == n_inputs:
+        return grads_in
+    if isinstance(grads_in, (tuple, list)):
         raise GradientError(
             f"{type(node).__name__}.backward returned {len(grads_in)} gradients "
             f"but forward took {n_inputs} inputs; return one gradient per "
             "input, in order, None where an input needs none"
         )
-    return grads_in
+    if n_inputs == 1:
+        return (grads_in,)
+    raise GradientError(
+        f"{type(node).__name__}.backward returned one value but forward took "
+        f"{n_inputs} inputs; return a tuple of {n_inputs} gradients (None where "
+        "an input needs none)"
+    )
 
 
 def _zeros_like_output(node: Function, j: int, create_graph: bool) -> Any:
     # An output nobody used still gets a gradient: zeros of its shape.
     shape, dtype = node._output_meta[j]
     zeros = np.zeros(shape, dtype)
-    if create_graph:
-        from chainrule.tensor import Tensor
-
-        return Tensor(zeros)
-    return zeros
+    return _function._Tensor(zeros) if create_graph else zeros
 
 
 def _conform(grad: Any, edge: Any, node: Function, k: int, create_graph: bool) -> Any:
     """Check one returned gradient and bring it to its input's shape and dtype."""
-    from chainrule.tensor import Tensor
-
     shape, dtype = edge[2], edge[3]
     if type(grad) is not np.ndarray:
-        if isinstance(grad, Tensor):
+        if isinstance(grad, _function._Tensor):
             if not create_graph:
                 grad = grad.data
         elif isinstance(grad, (np.ndarray, np.floating, float)):
@@ -227,20 +238,20 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, k: int) -> A
     The one place where broadcasting is undone: every op may return the
     gradient in the broadcast shape of its output.
     """
-    gshape = grad.shape
-    lead = len(gshape) - len(shape)
+    grad_shape = grad.shape
+    lead = len(grad_shape) - len(shape)
     compatible = lead >= 0 and all(
-        n == 1 or n == m for n, m in zip(shape, gshape[lead:], strict=True)
+        n == 1 or n == m for n, m in zip(shape, grad_shape[lead:], strict=True)
     )
     if not compatible:
         raise GradientError(
             f"{type(node).__name__}.backward returned a gradient of shape "
-            f"{gshape} for input {k} of shape {shape}; the gradient must have "
-            "the input's shape (or a shape the input broadcasts to)"
+            f"{grad_shape} for input {k} of shape {shape}; the gradient must "
+            "have the input's shape (or a shape the input broadcasts to)"
         )
 
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
     )
     if axes:
         grad = grad.sum(axis=axes)
@@ -256,8 +267,7 @@ def _accumulate_leaf(
     leaf: Any, grad: Any, delivered: set[int], create_graph: bool
 ) -> None:
     """Add ``grad`` into ``leaf.grad``, which the leaf then owns alone."""
-    from chainrule.tensor import Tensor
-
+    Tensor = _function._Tensor
     if create_graph:
         if not isinstance(grad, Tensor):
             grad = Tensor(grad)
@@ -270,12 +280,13 @@ def _accumulate_leaf(
     # array that is a view or that another leaf already holds.
     if isinstance(grad, Tensor):
         grad = grad.data
-    if leaf.grad is None:
-        if grad.base is not None or id(grad) in delivered:
+    current = leaf.grad
+    if current is None:
+        if grad.base is not None or id(grad) in delivered or not grad.flags.writeable:
             grad = grad.copy()
         delivered.add(id(grad))
         leaf.grad = Tensor(grad)
-    elif leaf.grad.data.shape == grad.shape and leaf.grad.requires_grad is False:
-        leaf.grad.data += grad
+    elif not current.requires_grad and current.data.shape == grad.shape:
+        current.data += grad
     else:
-        leaf.grad = Tensor(leaf.grad.data + grad)
+        leaf.grad = Tensor(current.data + grad)

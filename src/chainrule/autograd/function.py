@@ -78,7 +78,8 @@ class Function:
     # always gets one gradient per output (zeros for an unused output).
     edges: tuple[Any, ...]
     _saved: tuple[Any, ...] | None
-    _saved_from: tuple[int | None, ...]
+    _input_ids: tuple[int, ...]
+    _output_ids: tuple[int, ...]
     _n_outputs: int
     _output_meta: tuple[tuple[tuple[int, ...], np.dtype[Any]], ...]
     _released: bool
@@ -124,16 +125,21 @@ class Function:
         return saved
 
     def _saved_as_tensors(self, saved: tuple[Any, ...]) -> tuple[Any, ...]:
+        # NOTE: a saved array is matched to the input or output it was by
+        # identity. Comparing ids is sound: both objects were alive together
+        # during forward, and the saved one has been alive ever since.
         tensors = []
-        for value, source in zip(saved, self._saved_from, strict=True):
-            if source is None:
+        for value in saved:
+            key = id(value)
+            if key in self._input_ids:
+                edge = self.edges[self._input_ids.index(key)]
+                tensors.append(_tensor_from_edge(edge, value))
+            elif key in self._output_ids:
+                tensors.append(_wrap(value, self, self._output_ids.index(key)))
+            else:
                 # A constant (a mask, a Python number): its derivative is 0,
                 # and arrays mix with Tensors as they are.
                 tensors.append(value)
-            elif source >= 0:
-                tensors.append(_tensor_from_edge(self.edges[source], value))
-            else:
-                tensors.append(_tensor_from_edge((self, ~source), value))
         return tuple(tensors)
 
     @property
@@ -154,57 +160,61 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **options: Any) -> Any:
         """Run the operation on tensors and record it in the graph."""
-        from chainrule.tensor import Tensor
-
-        arrays = []
-        edges: list[Any] = []
+        # NOTE: the hottest path of the library. It runs once per op, so it
+        # avoids per-call imports, keyword-heavy helpers and extra passes;
+        # every line here costs microseconds across a training step.
+        arrays = [arg.data if isinstance(arg, _Tensor) else arg for arg in args]
         record = False
-        for arg in args:
-            if isinstance(arg, Tensor):
-                arrays.append(arg.data)
-                if arg.requires_grad:
+        if grad_mode.state.enabled:
+            for arg in args:
+                if isinstance(arg, _Tensor) and arg.requires_grad:
                     record = True
-                    node = arg._node
-                    data = arg.data
-                    if node is None:
-                        edges.append((arg, -1, data.shape, data.dtype))
-                    else:
-                        edges.append((node, arg._index, data.shape, data.dtype))
-                else:
-                    edges.append(None)
-            else:
-                arrays.append(arg)
-                edges.append(None)
-        record = record and grad_mode.state.enabled
+                    break
 
         fn = cls.__new__(cls)
         fn._saved = None
         fn._released = False
         outputs = fn.forward(*arrays, **options)
 
+        if not record:
+            if type(outputs) is tuple:
+                return tuple(_wrap(out, None, 0) for out in outputs)
+            return _wrap(outputs, None, 0)
+
+        fn.edges = tuple(
+            (
+                (
+                    (arg, -1, arg.data.shape, arg.data.dtype)
+                    if arg._node is None
+                    else (arg._node, arg._index, arg.data.shape, arg.data.dtype)
+                )
+                if isinstance(arg, _Tensor) and arg.requires_grad
+                else None
+            )
+            for arg in args
+        )
+        if fn._saved is not None:
+            # Identities only, so that a recorded backward can tell which
+            # saved arrays were inputs or outputs (see _saved_as_tensors).
+            fn._input_ids = tuple(map(id, arrays))
         if type(outputs) is tuple:
             fn._n_outputs = len(outputs)
-            results = tuple(
-                _wrap(out, fn if record else None, i) for i, out in enumerate(outputs)
-            )
-        else:
-            fn._n_outputs = 1
-            results = _wrap(outputs, fn if record else None, 0)
-        if not record:
-            return results
-
-        fn.edges = tuple(edges)
-        if fn._n_outputs > 1:
+            results = tuple(_wrap(out, fn, i) for i, out in enumerate(outputs))
             fn._output_meta = tuple((r.data.shape, r.data.dtype) for r in results)
+            if fn._saved is not None:
+                fn._output_ids = tuple(map(id, outputs))
+            return results
+        fn._n_outputs = 1
         if fn._saved is not None:
-            fn._saved_from = _trace_saved(fn._saved, arrays, outputs)
-        return results
+            fn._output_ids = (id(outputs),)
+        return _wrap(outputs, fn, 0)
+
+
+_Tensor: Any = None  # chainrule.tensor.Tensor, set by that module (import cycle)
 
 
 def _wrap(value: Any, node: Function | None, index: int) -> Any:
-    from chainrule.tensor import Tensor
-
-    out = Tensor.__new__(Tensor)
+    out = _Tensor.__new__(_Tensor)
     # NOTE: NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays.
     data = value if type(value) is np.ndarray else np.asarray(value)
     out.data = data
@@ -222,35 +232,11 @@ def _wrap(value: Any, node: Function | None, index: int) -> Any:
     return out
 
 
-def _trace_saved(
-    saved: tuple[Any, ...], inputs: list[Any], outputs: Any
-) -> tuple[int | None, ...]:
-    """For each saved value: the input index k, the output j as ~j, or None."""
-    outs = outputs if type(outputs) is tuple else (outputs,)
-    sources: list[int | None] = []
-    for value in saved:
-        source: int | None = None
-        for k, array in enumerate(inputs):
-            if array is value:
-                source = k
-                break
-        else:
-            for j, array in enumerate(outs):
-                if array is value:
-                    source = ~j
-                    break
-        sources.append(source)
-    return tuple(sources)
-
-
 def _tensor_from_edge(edge: Any, value: Any) -> Any:
     """A Tensor holding ``value`` whose gradient flows along ``edge``."""
-    from chainrule.tensor import Tensor
-
     if edge is None:
-        return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        return value
     target, index = edge[0], edge[1]
     if index < 0:
         return target
-    out = _wrap(value, target, index)
-    return out
+    return _wrap(value, target, index)

@@ -4,7 +4,14 @@ Each section lists its ops' specs (see ``tests.ops.harness.OpSpec``); the
 table-driven tests in ``test_op_table.py`` run every spec listed here.
 """
 
-from tests.ops.specs import activation, arithmetic, elementwise, indexing, reduction, shape
+from tests.ops.specs import (
+    activation,
+    arithmetic,
+    elementwise,
+    indexing,
+    reduction,
+    shape,
+)
 
 OP_TABLE = [
     *arithmetic.SPECS,

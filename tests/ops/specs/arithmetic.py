@@ -20,7 +20,9 @@ def matmul_shapes() -> st.SearchStrategy:
         m, k, n = (draw(st.integers(0, 4)) for _ in range(3))
         k = max(k, 1) if draw(st.booleans()) else k
         batch = draw(
-            hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3)
+            hnp.mutually_broadcastable_shapes(
+                num_shapes=2, min_dims=0, max_dims=2, max_side=3
+            )
         ).input_shapes
         left = draw(st.sampled_from([(k,), (*batch[0], m, k)]))
         right = draw(st.sampled_from([(k,), (*batch[1], k, n)]))
@@ -32,7 +34,9 @@ def matmul_shapes() -> st.SearchStrategy:
 def power_case(draw) -> Case:
     """A positive base with a tensor exponent, or any base with a constant one."""
     shapes = draw(
-        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
+        hnp.mutually_broadcastable_shapes(
+            num_shapes=2, min_dims=0, max_dims=3, max_side=4
+        )
     ).input_shapes
     spec = POWER
     if draw(st.booleans()):

@@ -30,7 +30,9 @@ def clip_away_from_bounds(case: Case) -> bool:
 
 def where_case(draw) -> Case:
     shapes = draw(
-        hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=4)
+        hnp.mutually_broadcastable_shapes(
+            num_shapes=3, min_dims=0, max_dims=3, max_side=4
+        )
     ).input_shapes
     condition = draw(hnp.arrays(np.bool_, shapes[0]))
     x = array(draw, WHERE, 1, shapes[1])
@@ -53,7 +55,10 @@ SPECS = [
         lambda x, min, max: torch.clamp(x, min, max),
         options=clip_options,
         valid=clip_away_from_bounds,
-        special=(((((),), {"min": -1.0, "max": 1.0})), (((0, 3),), {"min": -1.0, "max": 1.0})),
+        special=(
+            ((((),), {"min": -1.0, "max": 1.0})),
+            (((0, 3),), {"min": -1.0, "max": 1.0}),
+        ),
     ),
     OpSpec("maximum", cr.maximum, torch.maximum, arity=2, valid=not_tied),
     OpSpec("minimum", cr.minimum, torch.minimum, arity=2, valid=not_tied),

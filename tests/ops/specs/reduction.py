@@ -13,7 +13,11 @@ def axis_options(shapes):
     """None, one axis (maybe negative) or a tuple of axes, with or without keepdims."""
     ndim = len(shapes[0])
     single = st.integers(-ndim, ndim - 1) if ndim else st.nothing()
-    several = st.lists(st.integers(0, ndim - 1), unique=True).map(tuple) if ndim else st.just(())
+    several = (
+        st.lists(st.integers(0, ndim - 1), unique=True).map(tuple)
+        if ndim
+        else st.just(())
+    )
     return st.fixed_dictionaries(
         {"axis": st.one_of(st.none(), single, several), "keepdims": st.booleans()}
     )

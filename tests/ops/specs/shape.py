@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hypothesis.extra.numpy as hnp
-import numpy as np
 import torch
 from hypothesis import strategies as st
 
@@ -33,5 +32,3 @@ TRANSPOSE = OpSpec(
 )
 
 SPECS = [RESHAPE, TRANSPOSE]
-
-

@@ -1,0 +1,322 @@
+"""The backward walk: reuse, diamonds, accumulation, retain_graph, depth, memory."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.errors import BackwardError, ShapeError
+
+
+def test_value_used_twice_gets_both_gradients() -> None:
+    # y = x * x uses x twice: dy/dx = 2x, the sum of both paths.
+    x = cr.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, -4.0, 6.0])
+
+
+def test_diamond_graph_sums_both_branches() -> None:
+    # a -> b = 2a, c = a^2 -> d = b * c = 2a^3, dd/da = 6a^2
+    a = cr.tensor(1.5, requires_grad=True)
+    b = a * 2.0
+    c = a**2
+    d = b * c
+    d.backward()
+    assert a.grad.item() == pytest.approx(6 * 1.5**2)
+
+
+def test_intermediate_with_many_consumers_runs_once_after_all() -> None:
+    # h feeds four ops; its node must run only after all four gradients arrived.
+    calls = []
+
+    class Record(cr.Function):
+        def forward(self, x):
+            return x.copy()
+
+        def backward(self, grad):
+            calls.append(grad.copy())
+            return grad
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = Record.apply(x)
+    (h + h * 2.0 + cr.exp(h) + h * h).sum().backward()
+
+    assert len(calls) == 1
+    expected = 1 + 2 + np.exp([1.0, 2.0]) + 2 * np.array([1.0, 2.0])
+    np.testing.assert_allclose(calls[0], expected)
+    np.testing.assert_allclose(x.grad.data, expected)
+
+
+def test_gradients_accumulate_across_backward_calls_until_zeroed() -> None:
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    (w * 3.0).sum().backward()
+    (w * 3.0).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [6.0, 6.0])
+
+    w.grad = None
+    (w * 3.0).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+def test_grad_is_none_until_a_backward_reaches_it() -> None:
+    used = cr.tensor([1.0], requires_grad=True)
+    unused = cr.tensor([1.0], requires_grad=True)
+    (used * 2.0).sum().backward()
+    assert unused.grad is None
+    assert used.grad is not None
+
+
+def test_leaves_that_receive_one_shared_gradient_get_separate_arrays() -> None:
+    # add passes the same array to both inputs; each leaf must own its .grad.
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).backward(np.array([1.0, 1.0]))
+    assert a.grad.data is not b.grad.data
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+
+
+def test_seed_gradient_is_copied_not_aliased() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([1.0, 1.0])
+    x.backward(seed)
+    x.grad.data += 5
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+
+def test_broadcast_gradients_are_summed_to_each_input_shape() -> None:
+    x = cr.tensor(np.ones((4, 3)), requires_grad=True)
+    b = cr.tensor(np.ones(3), requires_grad=True)
+    s = cr.tensor(2.0, requires_grad=True)
+    (x * b + s).sum().backward()
+    assert b.grad.shape == (3,)
+    np.testing.assert_array_equal(b.grad.data, [4.0, 4.0, 4.0])
+    assert s.grad.shape == ()
+    assert s.grad.item() == 12.0
+
+
+def test_backward_with_explicit_gradient() -> None:
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    y.backward(gradient=np.array([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 0.0, -6.0])
+
+
+def test_second_backward_through_freed_graph_says_retain_graph() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.tanh(x).sum()
+    y.backward()
+    with pytest.raises(BackwardError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.tanh(x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * first)
+
+
+def test_graph_of_ops_that_save_nothing_can_run_twice() -> None:
+    # Like PyTorch: only ops that need their saved values refuse a second pass.
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x + 1.0).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_saved_values_are_released_after_backward() -> None:
+    x = cr.tensor(np.ones(1000), requires_grad=True)
+    y = cr.exp(x)
+    saved = weakref.ref(y.grad_fn.saved[0])
+    loss = y.sum()
+    del y
+    loss.backward()
+    gc.collect()
+    assert saved() is None
+
+
+def test_graph_keeps_no_intermediate_tensors_alive() -> None:
+    # Holding the loss (e.g. for logging) must not keep activations alive.
+    x = cr.tensor(np.ones((100, 100)), requires_grad=True)
+    h = x + 1.0
+    h_ref = weakref.ref(h)
+    loss = (h * 2.0).sum()
+    del h
+    loss.backward()
+    gc.collect()
+    assert h_ref() is None
+    assert loss.grad_fn is not None
+
+
+def test_no_reference_cycles_from_nodes_to_their_outputs() -> None:
+    # Outputs must die by reference counting alone, without the cycle collector.
+    gc.disable()
+    try:
+        x = cr.tensor(np.ones(10), requires_grad=True)
+        y = cr.tanh(x)
+        y_ref = weakref.ref(y)
+        node_ref = weakref.ref(y.grad_fn)
+        del y
+        assert y_ref() is None
+        assert node_ref() is None
+    finally:
+        gc.enable()
+
+
+def test_chain_of_100000_ops_backpropagates_without_recursion_error() -> None:
+    x = cr.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_deep_graph_is_freed_without_recursion_error() -> None:
+    x = cr.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 0.0
+    del y  # dropping a long chain of nodes must not overflow the C stack
+    gc.collect()
+
+
+def test_no_grad_records_nothing() -> None:
+    w = cr.tensor([1.0], requires_grad=True)
+    with cr.no_grad():
+        y = w * 2.0
+    assert not y.requires_grad
+    assert y.grad_fn is None
+    assert cr.is_grad_enabled()
+
+
+def test_no_grad_as_decorator_and_enable_grad_inside() -> None:
+    w = cr.tensor([1.0], requires_grad=True)
+
+    @cr.no_grad()
+    def evaluate():
+        inner = w * 2.0
+        with cr.enable_grad():
+            recorded = w * 2.0
+        return inner, recorded
+
+    inner, recorded = evaluate()
+    assert not inner.requires_grad
+    assert recorded.requires_grad
+    assert cr.is_grad_enabled()
+
+
+def test_no_grad_restores_mode_after_an_exception() -> None:
+    with pytest.raises(RuntimeError, match="inside"), cr.no_grad():
+        raise RuntimeError("inside")
+    assert cr.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph() -> None:
+    x = cr.tensor([2.0], requires_grad=True)
+    y = (x * x).detach() * x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0])
+
+
+def test_backward_on_non_scalar_without_gradient_says_what_to_do() -> None:
+    x = cr.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(BackwardError, match=r"shape \(2, 3\).*sum\(\)\.backward"):
+        (x * 2.0).backward()
+
+
+def test_backward_with_gradient_of_wrong_shape_names_both_shapes() -> None:
+    x = cr.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ShapeError, match=r"\(3, 2\).*\(2, 3\)"):
+        (x * 2.0).backward(np.ones((3, 2)))
+
+
+def test_backward_on_tensor_without_grad_explains() -> None:
+    with pytest.raises(BackwardError, match="requires_grad=True"):
+        cr.tensor([1.0]).sum().backward()
+
+
+def test_backward_from_a_leaf() -> None:
+    x = cr.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_grad_returns_gradients_without_touching_dot_grad() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x**3).sum()
+    (g,) = cr.autograd.grad(y, x)
+    np.testing.assert_allclose(g.data, [3.0, 12.0])
+    assert x.grad is None
+
+
+def test_grad_with_respect_to_an_intermediate_tensor() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    y = (h * h).sum()
+    (g_h,) = cr.autograd.grad(y, h)
+    np.testing.assert_allclose(g_h.data, 2 * h.data)
+
+
+def test_grad_of_unused_input_raises_unless_allowed() -> None:
+    x = cr.tensor([1.0], requires_grad=True)
+    z = cr.tensor([1.0], requires_grad=True)
+    y = (x * 2.0).sum()
+    with pytest.raises(BackwardError, match="allow_unused=True"):
+        cr.autograd.grad(y, [x, z], retain_graph=True)
+    gx, gz = cr.autograd.grad(y, [x, z], allow_unused=True)
+    assert gz is None
+    np.testing.assert_array_equal(gx.data, [2.0])
+
+
+def test_third_derivative_of_x_to_the_fourth() -> None:
+    # d³/dx³ x^4 = 24x
+    x = cr.tensor(1.5, requires_grad=True)
+    (d1,) = cr.autograd.grad(x**4, x, create_graph=True)
+    (d2,) = cr.autograd.grad(d1, x, create_graph=True)
+    (d3,) = cr.autograd.grad(d2, x)
+    assert d1.item() == pytest.approx(4 * 1.5**3)
+    assert d2.item() == pytest.approx(12 * 1.5**2)
+    assert d3.item() == pytest.approx(24 * 1.5)
+
+
+def test_hessian_of_quadratic_form_is_a_plus_a_transpose() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 4))
+    x = cr.tensor(rng.standard_normal(4), requires_grad=True)
+    f = x @ cr.tensor(a) @ x
+    (g,) = cr.autograd.grad(f, x, create_graph=True)
+    rows = [cr.autograd.grad(g[i], x, retain_graph=True)[0].data for i in range(4)]
+    np.testing.assert_allclose(np.stack(rows), a + a.T, rtol=1e-12)
+
+
+def test_backward_create_graph_makes_grad_differentiable() -> None:
+    x = cr.tensor(2.0, requires_grad=True)
+    (x**3).backward(create_graph=True)
+    assert x.grad.requires_grad
+    first = x.grad
+    x.grad = None
+    first.backward()
+    assert x.grad.item() == pytest.approx(12.0)
+
+
+def test_multi_output_function_gets_zeros_for_unused_output() -> None:
+    class SplitHalves(cr.Function):
+        def forward(self, x):
+            return x[:2].copy(), x[2:].copy()
+
+        def backward(self, grad_a, grad_b):
+            return np.concatenate([grad_a, grad_b])
+
+    x = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a, _unused = SplitHalves.apply(x)
+    (a * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 0.0, 0.0])
