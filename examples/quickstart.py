@@ -38,8 +38,10 @@ def main() -> None:
             w.data[index] = original
             numeric[index] = (up - down) / (2 * eps)
         error = np.abs(numeric - w.grad.data).max()
-        print(f"weight gradient dL/d{name}: shape {w.grad.shape}, "
-              f"max |analytic - numerical| = {error:.2e}")
+        print(
+            f"weight gradient dL/d{name}: shape {w.grad.shape}, "
+            f"max |analytic - numerical| = {error:.2e}"
+        )
         assert error < 1e-7, f"gradient of {name} disagrees with central differences"
 
     print("all weight gradients agree with central differences")

@@ -123,18 +123,22 @@ class Power(Function):
         x, p = self.saved
         need_x, need_p = self.needs_input_grad
 
-        grad_x = None
-        if need_x:
-            # NOTE: x^0 is constant, so its gradient is 0 even at x = 0,
-            # where p·x^(p-1) would be 0·inf = nan.
-            grad_x = np.where(p == 0, 0.0, grad * p * x ** (p - 1))
+        # NOTE: quiet arithmetic: the derivative is infinite at x = 0 for
+        # p < 1 and undefined for x < 0 with fractional p; those entries
+        # become inf/nan without a warning, as in PyTorch.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_x = None
+            if need_x:
+                # NOTE: x^0 is constant, so its gradient is 0 even at x = 0,
+                # where p·x^(p-1) would be 0·inf = nan.
+                grad_x = np.where(p == 0, 0.0, grad * p * x ** (p - 1))
 
-        grad_p = None
-        if need_p:
-            # NOTE: at x = 0 the limit of x^p·log(x) is 0 for p > 0; use it
-            # rather than 0·(-inf) = nan, as PyTorch does.
-            safe_x = np.where(x == 0, 1.0, x)
-            grad_p = np.where(x == 0, 0.0, grad * x**p * np.log(safe_x))
+            grad_p = None
+            if need_p:
+                # NOTE: at x = 0 the limit of x^p·log(x) is 0 for p > 0; use it
+                # rather than 0·(-inf) = nan, as PyTorch does.
+                safe_x = np.where(x == 0, 1.0, x)
+                grad_p = np.where(x == 0, 0.0, grad * x**p * np.log(safe_x))
         return grad_x, grad_p
 
 

@@ -1,0 +1,76 @@
+"""Arithmetic: errors that name shapes, and conventions at special points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.errors import ShapeError
+
+
+@pytest.mark.parametrize(
+    ("op", "name"),
+    [
+        (lambda a, b: a + b, "add"),
+        (lambda a, b: a - b, "subtract"),
+        (lambda a, b: a * b, "multiply"),
+        (lambda a, b: a / b, "divide"),
+        (lambda a, b: a**b, "power"),
+    ],
+)
+def test_broadcast_mismatch_names_op_and_both_shapes(op, name) -> None:
+    a = cr.ones(2, 3, requires_grad=True)
+    b = cr.ones(4)
+    with pytest.raises(ShapeError, match=rf"{name}: shapes \(2, 3\) and \(4,\)"):
+        op(a, b)
+
+
+def test_matmul_mismatch_names_both_shapes_and_the_axes() -> None:
+    with pytest.raises(
+        ShapeError, match=r"matmul: shapes \(2, 3\) and \(4, 5\).*\(3\).*\(4\)"
+    ):
+        cr.ones(2, 3) @ cr.ones(4, 5)
+
+
+def test_matmul_of_0d_operands_points_to_multiply() -> None:
+    with pytest.raises(ShapeError, match=r"matmul.*use \*"):
+        cr.tensor(2.0) @ cr.ones(2)
+
+
+def test_matmul_batch_mismatch_is_a_shape_error() -> None:
+    with pytest.raises(ShapeError, match=r"batch dimensions.*\(2, 2, 3\).*\(4, 3, 2\)"):
+        cr.ones(2, 2, 3) @ cr.ones(4, 3, 2)
+
+
+def test_power_with_zero_exponent_has_zero_gradient_even_at_zero() -> None:
+    x = cr.tensor([0.0, 2.0], requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
+def test_gradient_of_exponent_at_zero_base_is_zero() -> None:
+    # d/dp 0^p = 0 for p > 0 (the limit of x^p log x), not nan.
+    x = cr.tensor([0.0, 1.0], requires_grad=True)
+    p = cr.tensor([2.0, 3.0], requires_grad=True)
+    (x**p).sum().backward()
+    assert np.all(np.isfinite(p.grad.data))
+    assert p.grad.data[0] == 0.0
+
+
+def test_square_at_zero_has_zero_gradient() -> None:
+    x = cr.tensor(0.0, requires_grad=True)
+    (x**2).backward()
+    assert x.grad.item() == 0.0
+
+
+def test_matmul_weight_and_data_gradients_are_the_textbook_formulas() -> None:
+    # For h' = W h with dL/dh' = g: dL/dW = g hᵀ (weight gradient),
+    # dL/dh = Wᵀ g (data gradient).
+    rng = np.random.default_rng(0)
+    w = cr.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    h = cr.tensor(rng.standard_normal((4, 1)), requires_grad=True)
+    g = rng.standard_normal((3, 1))
+    (w @ h).backward(g)
+    np.testing.assert_allclose(w.grad.data, g @ h.data.T)
+    np.testing.assert_allclose(h.grad.data, w.data.T @ g)

@@ -1,0 +1,106 @@
+"""NumPy's functions and operators on Tensors: dispatch, or a clear refusal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.errors import NotDifferentiableError
+
+
+def test_ndarray_on_the_left_returns_tensor_with_gradient() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    for y in (np.ones(2) + x, np.ones(2) * x, np.ones(2) - x, np.ones(2) / x):
+        assert isinstance(y, cr.Tensor)
+        assert y.requires_grad
+    (np.array([3.0, 4.0]) * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+
+
+def test_numpy_scalar_on_the_left() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = np.float64(3) / x
+    assert isinstance(y, cr.Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, -3.0 / x.data**2)
+
+
+def test_ndarray_matmul_tensor() -> None:
+    w = cr.tensor(np.eye(2), requires_grad=True)
+    y = np.ones((3, 2)) @ w
+    assert isinstance(y, cr.Tensor) and y.requires_grad
+
+
+@pytest.mark.parametrize(
+    ("numpy_fn", "expected_grad"),
+    [
+        (np.exp, lambda x: np.exp(x)),
+        (np.log, lambda x: 1 / x),
+        (np.sqrt, lambda x: 0.5 / np.sqrt(x)),
+        (np.sin, lambda x: np.cos(x)),
+        (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+        (np.abs, lambda x: np.sign(x)),
+    ],
+)
+def test_numpy_ufuncs_dispatch_to_differentiable_ops(numpy_fn, expected_grad) -> None:
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    y = numpy_fn(x)
+    assert isinstance(y, cr.Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, expected_grad(x.data))
+
+
+def test_numpy_functions_dispatch() -> None:
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    total = np.sum(x, axis=0)
+    assert isinstance(total, cr.Tensor)
+    np.testing.assert_array_equal(total.data, [4.0, 6.0])
+    np.add(x, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 2)))
+    assert np.mean(x).item() == 2.5
+    assert np.reshape(x, (4,)).shape == (4,)
+    assert np.transpose(x).requires_grad
+
+
+def test_comparisons_and_predicates_are_answered_without_gradient() -> None:
+    x = cr.tensor([1.0, np.inf], requires_grad=True)
+    finite = np.isfinite(x)
+    assert isinstance(finite, cr.Tensor) and not finite.requires_grad
+    np.testing.assert_array_equal(finite.data, [True, False])
+    assert np.shape(x) == (2,)
+    assert np.ndim(x) == 1
+
+
+def test_ufunc_without_chainrule_op_raises_naming_the_alternative() -> None:
+    x = cr.tensor([0.5], requires_grad=True)
+    with pytest.raises(
+        NotDifferentiableError, match=r"np\.arctan.*chainrule\.Function"
+    ):
+        np.arctan(x)
+    with pytest.raises(TypeError, match=r"t\.numpy\(\)"):
+        np.arctan(x)
+
+
+def test_function_without_chainrule_op_raises() -> None:
+    x = cr.tensor([0.5, 0.2], requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match=r"np\.cumsum"):
+        np.cumsum(x)
+
+
+def test_out_argument_is_refused() -> None:
+    x = cr.tensor([0.5], requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match="out="):
+        np.exp(x, out=np.empty(1))
+
+
+def test_ufunc_methods_are_refused_with_the_reduction_to_use() -> None:
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match=r"np\.add\.reduce.*cr\.sum"):
+        np.add.reduce(x)
+
+
+def test_unsupported_keyword_is_named() -> None:
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match="'dtype'"):
+        np.sum(x, dtype=np.float32)
