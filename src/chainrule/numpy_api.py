@@ -69,6 +69,14 @@ CONSTANT_UFUNCS = {
 FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.sum: reduction.sum,
     np.mean: reduction.mean,
+    np.amax: reduction.max,
+    np.amin: reduction.min,
+    np.argmax: reduction.argmax,
+    np.argmin: reduction.argmin,
+    np.max: reduction.max,
+    np.min: reduction.min,
+    np.std: reduction.std,
+    np.var: reduction.var,
     np.reshape: shape.reshape,
     np.transpose: shape.transpose,
     np.swapaxes: shape.swapaxes,
@@ -92,8 +100,6 @@ CONSTANT_FUNCTIONS = {
     np.allclose,
     np.isclose,
     np.count_nonzero,
-    np.argmax,
-    np.argmin,
     np.argsort,
     np.nonzero,
 }
