@@ -82,7 +82,7 @@ def grad(
     captured = run_backward(roots, seeds, keep, create_graph, inputs=wrt)
     assert captured is not None
 
-    results = []
+    results: list[Any] = []
     for k, value in enumerate(captured):
         if value is None:
             if not allow_unused:
