@@ -273,16 +273,16 @@ class Tensor:
         return _elementwise.abs(self)
 
     # Comparisons give bool tensors; they have no gradient.
-    def __lt__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __lt__(self, other: Any) -> Tensor:
         return Tensor(self.data < _value(other))
 
-    def __le__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __le__(self, other: Any) -> Tensor:
         return Tensor(self.data <= _value(other))
 
-    def __gt__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __gt__(self, other: Any) -> Tensor:
         return Tensor(self.data > _value(other))
 
-    def __ge__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ge__(self, other: Any) -> Tensor:
         return Tensor(self.data >= _value(other))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -396,7 +396,7 @@ class Tensor:
         return _shape.unsqueeze(self, axis)
 
     def expand(self, *shape: Any) -> Tensor:
-        return _shape.broadcast_to(self, _shape_args(shape))
+        return _shape.expand(self, *shape)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _shape.broadcast_to(self, tuple(shape))
