@@ -24,6 +24,10 @@ class AxisError(ChainruleError, ValueError, IndexError):
     """An axis out of range for the tensor it is applied to."""
 
 
+class IndexingError(ChainruleError, IndexError):
+    """An index that does not fit its tensor: out of range, wrong mask, bad type."""
+
+
 class BackwardError(ChainruleError, RuntimeError):
     """A backward pass that cannot run: freed graph, missing gradient, bad seed."""
 

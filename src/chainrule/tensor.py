@@ -397,7 +397,7 @@ class Tensor:
         return _shape.unsqueeze(self, axis)
 
     def expand(self, *shape: Any) -> Tensor:
-        return _shape.broadcast_to(self, _shape_args(shape))
+        return _shape.expand(self, *shape)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _shape.broadcast_to(self, tuple(shape))
