@@ -173,12 +173,11 @@ class Maximum(Function):
             out = np.maximum(x, y)
         except ValueError:
             raise broadcast_error("maximum", x, y) from None
-        self.save_for_backward(_share_of_first(x > y, x == y))
+        self.save_for_backward(_share_of_first(x > y, x == y, out.dtype))
         return out
 
     def backward(self, grad: Any) -> Any:
-        (share_x,) = self.saved
-        return grad * share_x, grad * (1.0 - share_x)
+        return _split_by_share(self, grad)
 
 
 def maximum(x: Any, y: Any) -> Any:
@@ -194,12 +193,11 @@ class Minimum(Function):
             out = np.minimum(x, y)
         except ValueError:
             raise broadcast_error("minimum", x, y) from None
-        self.save_for_backward(_share_of_first(x < y, x == y))
+        self.save_for_backward(_share_of_first(x < y, x == y, out.dtype))
         return out
 
     def backward(self, grad: Any) -> Any:
-        (share_x,) = self.saved
-        return grad * share_x, grad * (1.0 - share_x)
+        return _split_by_share(self, grad)
 
 
 def minimum(x: Any, y: Any) -> Any:
@@ -207,10 +205,21 @@ def minimum(x: Any, y: Any) -> Any:
     return Minimum.apply(x, y)
 
 
-def _share_of_first(wins: Any, ties: Any) -> Any:
+def _share_of_first(wins: Any, ties: Any, dtype: Any) -> Any:
     # NOTE: a tie splits the gradient 1/2 : 1/2 (PyTorch's choice too), so
     # maximum(x, x) has gradient 1 and the sum over operands is preserved.
-    return np.where(wins, 1.0, np.where(ties, 0.5, 0.0))
+    # The share has the result's dtype so float32 stays float32.
+    share = np.asarray(wins, dtype=dtype if dtype.kind == "f" else np.float64)
+    share += 0.5 * ties
+    return share
+
+
+def _split_by_share(fn: Function, grad: Any) -> Any:
+    (share_x,) = fn.saved
+    need_x, need_y = fn.needs_input_grad
+    grad_x = grad * share_x if need_x else None
+    grad_y = grad * (1 - share_x) if need_y else None
+    return grad_x, grad_y
 
 
 class Where(Function):
