@@ -165,4 +165,7 @@ def seed_gradient(root: Any, gradient: Any, create_graph: bool, where: str) -> A
     if isinstance(seed, Tensor):
         return seed if seed.dtype == data.dtype else seed.astype(data.dtype)
     # A copy: the caller's array must never end up as some leaf's .grad.
-    return seed.astype(data.dtype, copy=True)
+    seed = seed.astype(data.dtype, copy=True)
+    # A recorded backward hands Tensors to every rule, so that each rule's
+    # result can be differentiated (see autograd.function).
+    return Tensor(seed) if create_graph else seed

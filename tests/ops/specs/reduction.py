@@ -102,6 +102,13 @@ def spread_out(case: Case) -> bool:
     return bool(np.all(rows.max(axis=1) - rows.min(axis=1) > 10 * MARGIN))
 
 
+def slices_of_two(case: Case) -> bool:
+    """Every reduced slice has two or more elements: mean and spread are
+    finite and away from their conventions at n <= 1."""
+    x, axis = case.args[0], case.options["axis"]
+    return x.size > 0 and count(x.shape, axis) >= 2
+
+
 def reduces_nothing(x, axis):
     return axis == () and x.ndim > 0
 
@@ -197,6 +204,7 @@ SPECS = [
         cr.mean,
         reference_mean,
         options=axis_options,
+        second_order_valid=slices_of_two,
         special=(
             (((),), {"axis": None, "keepdims": False}),
             (((0, 3),), {"axis": 1, "keepdims": True}),
@@ -223,6 +231,7 @@ SPECS = [
         cr.var,
         spread(torch.var),
         options=ddof_options,
+        second_order_valid=slices_of_two,
         special=SPREAD_SPECIAL,
     ),
     OpSpec(
@@ -230,6 +239,7 @@ SPECS = [
         cr.std,
         spread(torch.std),
         options=ddof_options,
+        second_order_valid=slices_of_two,
         valid=spread_out,
         special=SPREAD_SPECIAL,
     ),
