@@ -28,6 +28,7 @@ from chainrule.creation import (
     zeros_like,
 )
 from chainrule.dtypes import get_default_dtype, set_default_dtype
+from chainrule.gradcheck import gradcheck, gradgradcheck
 from chainrule.ops.activation import (
     elu,
     erf,
@@ -127,6 +128,8 @@ __all__ = [
     "gelu",
     "get_default_dtype",
     "getitem",
+    "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "leaky_relu",
     "log",

@@ -206,3 +206,23 @@ def test_float32_stays_float32(spec: OpSpec, data: Any, seed: int) -> None:
     grads = [g.astype(np.float32) for g in upstream_gradients(outputs, seed)]
     for k, g in enumerate(chainrule_grads(outputs, wrt, grads)):
         assert g.dtype == np.float32, f"{spec.name} gradient of input {k} is {g.dtype}"
+
+
+@SPECS
+@given(data=st.data())
+def test_gradcheck_passes(spec: OpSpec, data: Any) -> None:
+    """chainrule.gradcheck, the user's tool, accepts every built-in op."""
+    case = draw_case(data.draw, spec)
+    inputs, outputs = run_chainrule(spec, case)
+    if not differentiable_tensors(inputs, case) or not any(
+        o.requires_grad for o in outputs
+    ):
+        return
+    rtol, atol = spec.numeric_tol
+    result = cr.gradcheck(
+        lambda *args: spec.op(*args, **case.options),
+        tuple(inputs),
+        rtol=rtol,
+        atol=atol,
+    )
+    assert result.passed, str(result)

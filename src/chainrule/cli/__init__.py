@@ -1,0 +1,38 @@
+"""The ``chainrule`` command line: one module per subcommand.
+
+The library stays quiet; the command line prints reports and sets exit
+status: 0 success, 1 the check or job found a problem, 2 bad usage (a
+message says what was wrong, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from chainrule.cli import gradcheck_command
+from chainrule.cli.errors import UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="Reverse-mode automatic differentiation on NumPy.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    gradcheck_command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except UsageError as error:
+        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,181 @@
+"""Jacobians two ways: from backward (analytical) and from central differences.
+
+Both work on a *problem*: a function ``evaluate(record)`` that recomputes the
+outputs from the current values of some leaf tensors, the *targets*. The
+numerical Jacobian nudges one target component at a time, in place, and
+restores it exactly; it costs the two evaluations per component that the
+source text's formula asks for, plus one at the unperturbed point, which
+also gives both one-sided differences for free (used to recognise kinks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.api import grad as autograd_grad
+from chainrule.autograd.grad_mode import enable_grad, no_grad
+from chainrule.tensor import Tensor
+
+Evaluate = Callable[[bool], list[Tensor]]
+
+
+@dataclass
+class Differences:
+    """Finite differences of every output in every component of one target.
+
+    Each array has shape ``(output.size, target.size)``: row i, column j is
+    d output[i] / d target[j] estimated by central, forward and backward
+    differences.
+    """
+
+    central: list[np.ndarray]
+    forward: list[np.ndarray]
+    backward: list[np.ndarray]
+
+
+def outputs_as_arrays(outputs: list[Tensor]) -> list[np.ndarray]:
+    return [np.array(out.data, dtype=np.float64).ravel() for out in outputs]
+
+
+def evaluate_quietly(evaluate: Evaluate, record: bool) -> list[Tensor]:
+    """Run the function; record the graph only when asked (gradgradcheck)."""
+    if record:
+        with enable_grad():
+            return evaluate(True)
+    with no_grad():
+        return evaluate(False)
+
+
+def numerical_jacobian(
+    evaluate: Evaluate, target: Tensor, eps: float, record: bool = False
+) -> Differences:
+    """Central (and one-sided) differences of all outputs in ``target``.
+
+    ``2 * target.size + 1`` evaluations of the function.
+    """
+    data = target.data
+    if not data.flags.writeable:
+        raise ValueError(
+            "gradcheck: an input's array is read-only, so it cannot be nudged "
+            "for central differences; pass a tensor that owns writable data "
+            "(e.g. cr.tensor(array))"
+        )
+
+    center = outputs_as_arrays(evaluate_quietly(evaluate, record))
+    sizes = [c.size for c in center]
+    central = [np.empty((n, data.size)) for n in sizes]
+    forward = [np.empty((n, data.size)) for n in sizes]
+    backward = [np.empty((n, data.size)) for n in sizes]
+
+    flat = data.reshape(-1)  # a view: writes reach the target's data
+    for j in range(data.size):
+        original = flat[j]
+        flat[j] = original + eps
+        up = outputs_as_arrays(evaluate_quietly(evaluate, record))
+        flat[j] = original - eps
+        down = outputs_as_arrays(evaluate_quietly(evaluate, record))
+        flat[j] = original
+
+        for k in range(len(center)):
+            central[k][:, j] = (up[k] - down[k]) / (2 * eps)
+            forward[k][:, j] = (up[k] - center[k]) / eps
+            backward[k][:, j] = (center[k] - down[k]) / eps
+    return Differences(central, forward, backward)
+
+
+def analytical_jacobian(
+    outputs: list[Tensor], targets: list[Tensor], create_graph: bool = False
+) -> list[list[np.ndarray]]:
+    """``result[k][t]``: the Jacobian of output k in target t, by backward.
+
+    One backward pass per output element, each seeded with a one-hot
+    gradient, exactly what ``backward`` computes for a user.
+    """
+    result: list[list[np.ndarray]] = []
+    for out in outputs:
+        blocks = [np.zeros((out.size, t.size)) for t in targets]
+        if out.requires_grad:
+            for i in range(out.size):
+                seed = np.zeros(out.shape, dtype=out.dtype)
+                seed.reshape(-1)[i] = 1
+                grads = autograd_grad(
+                    out,
+                    targets,
+                    grad_outputs=seed,
+                    retain_graph=True,
+                    create_graph=create_graph,
+                    allow_unused=True,
+                )
+                for t, g in enumerate(grads):
+                    if g is not None:
+                        blocks[t][i, :] = np.asarray(g.data, dtype=np.float64).ravel()
+        result.append(blocks)
+    return result
+
+
+def directional_derivatives(
+    evaluate: Evaluate,
+    target: Tensor,
+    direction: np.ndarray,
+    weights: list[np.ndarray],
+    eps: float,
+    record: bool = False,
+) -> float:
+    """Numerical u^T J v for one target: two evaluations whatever its size."""
+    data = target.data
+    original = data.copy()
+    np.add(original, eps * direction, out=data, casting="unsafe")
+    up = outputs_as_arrays(evaluate_quietly(evaluate, record))
+    np.subtract(original, eps * direction, out=data, casting="unsafe")
+    down = outputs_as_arrays(evaluate_quietly(evaluate, record))
+    data[...] = original
+    return float(
+        sum(
+            np.dot(u, (a - b) / (2 * eps))
+            for u, a, b in zip(weights, up, down, strict=True)
+        )
+    )
+
+
+def vector_jacobian_products(
+    outputs: list[Tensor], targets: list[Tensor], weights: list[np.ndarray]
+) -> list[np.ndarray]:
+    """u^T J for every target, by one backward pass through all outputs."""
+    used = [
+        (out, w.reshape(out.shape).astype(out.dtype))
+        for out, w in zip(outputs, weights, strict=True)
+        if out.requires_grad
+    ]
+    if not used:
+        return [np.zeros(t.size) for t in targets]
+    grads = autograd_grad(
+        [o for o, _ in used],
+        targets,
+        grad_outputs=[w for _, w in used],
+        retain_graph=True,
+        allow_unused=True,
+    )
+    return [
+        np.zeros(t.size) if g is None else np.asarray(g.data, np.float64).ravel()
+        for t, g in zip(targets, grads, strict=True)
+    ]
+
+
+def float_outputs(result: Any) -> list[Tensor]:
+    """The function's floating-point outputs, as a list (others are ignored)."""
+    items = list(result) if isinstance(result, (tuple, list)) else [result]
+    outputs = []
+    for k, item in enumerate(items):
+        if not isinstance(item, Tensor):
+            raise TypeError(
+                f"gradcheck: output {k} of the function is a "
+                f"{type(item).__name__}, not a Tensor; return tensors (or a "
+                "tuple of them) computed from the inputs"
+            )
+        if item.dtype.kind == "f":
+            outputs.append(item)
+    return outputs

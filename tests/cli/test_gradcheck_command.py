@@ -1,0 +1,131 @@
+"""``chainrule gradcheck`` end to end, on the files in examples/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_correct_layer_passes_with_exit_status_0(capsys) -> None:
+    status, out, _ = run(
+        capsys, "gradcheck", f"{EXAMPLES}/custom_layer.py:Swish", "--input-shape", "4,3"
+    )
+    assert status == 0
+    assert "gradcheck passed" in out
+
+
+def test_fast_and_second_order_modes(capsys) -> None:
+    status, out, _ = run(
+        capsys,
+        "gradcheck",
+        f"{EXAMPLES}/custom_layer.py:swish",
+        "--input-shape",
+        "3",
+        "--fast",
+        "--second-order",
+    )
+    assert status == 0
+    assert out.count("gradcheck passed") == 2
+
+
+def test_broken_layer_fails_with_exit_1_and_a_diagnosis(capsys) -> None:
+    status, out, _ = run(
+        capsys,
+        "gradcheck",
+        f"{EXAMPLES}/broken_layer.py:scale_layer",
+        "--input-shape",
+        "5,3",
+        "--input-shape",
+        "3",
+    )
+    assert status == 1
+    assert "FAIL  d(output)/d(input 1)" in out
+    assert "summing over the broadcast axes" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["gradcheck", "missing.py:f", "--input-shape", "3"], "no such file"),
+        (
+            ["gradcheck", f"{EXAMPLES}/custom_layer.py", "--input-shape", "3"],
+            "FILE.py:NAME",
+        ),
+        (
+            ["gradcheck", f"{EXAMPLES}/custom_layer.py:Nope", "--input-shape", "3"],
+            "defines no name 'Nope'",
+        ),
+        (["gradcheck", f"{EXAMPLES}/custom_layer.py:Swish"], "--input-shape"),
+        (
+            ["gradcheck", f"{EXAMPLES}/custom_layer.py:np", "--input-shape", "3"],
+            "not something to check",
+        ),
+        (
+            [
+                "gradcheck",
+                f"{EXAMPLES}/broken_layer.py:scale_layer",
+                "--input-shape",
+                "5,3",
+            ],
+            "missing 1 required",
+        ),
+        (
+            ["gradcheck", f"{EXAMPLES}/../README.md:x", "--input-shape", "3"],
+            "not a Python file",
+        ),
+    ],
+)
+def test_bad_usage_exits_2_with_a_message(capsys, argv, message) -> None:
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_file_that_fails_to_import_is_named(capsys, tmp_path) -> None:
+    broken = tmp_path / "syntax.py"
+    broken.write_text("def f(:\n")
+    status, _, err = run(capsys, "gradcheck", f"{broken}:f", "--input-shape", "3")
+    assert status == 2
+    assert "importing" in err and "SyntaxError" in err
+
+
+def test_bad_shape_is_an_argparse_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gradcheck", f"{EXAMPLES}/custom_layer.py:Swish", "--input-shape", "3,a"])
+    assert exit_info.value.code == 2
+    assert "is not a shape" in capsys.readouterr().err
+
+
+def test_module_entry_point_runs_as_a_process() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chainrule",
+            "gradcheck",
+            f"{EXAMPLES}/broken_layer.py:scale_layer",
+            "--input-shape",
+            "5,3",
+            "--input-shape",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "diagnosis" in result.stdout
