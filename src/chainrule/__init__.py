@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd
+from chainrule import autograd, nn
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -145,6 +145,7 @@ __all__ = [
     "moveaxis",
     "multiply",
     "negative",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",

@@ -38,3 +38,7 @@ class GradientError(ChainruleError, RuntimeError):
 
 class NotDifferentiableError(ChainruleError, TypeError):
     """A NumPy function applied to a Tensor that chainrule cannot differentiate."""
+
+
+class StateDictError(ChainruleError, RuntimeError):
+    """A state dict that does not fit its module: missing or unexpected keys, shapes."""

@@ -1,0 +1,53 @@
+"""Neural-network building blocks: ``Module``, ``Parameter`` and layers.
+
+Written on top of the differentiable ops, the way a user would write their
+own layers: a module's ``forward`` composes chainrule ops, and ``backward()``
+on its output fills ``.grad`` of every parameter (weight gradients) and of
+every input that requires grad (data gradients).
+
+>>> import numpy as np
+>>> import chainrule as cr
+>>> from chainrule import nn
+>>> rng = np.random.default_rng(0)
+>>> model = nn.Sequential(nn.Linear(2, 4, generator=rng), nn.Tanh(), nn.Linear(4, 1))
+>>> loss = model(cr.randn(8, 2, generator=rng)).sum()
+>>> loss.backward()
+>>> [p.grad.shape for p in model.parameters()]
+[(4, 2), (4,), (1, 4), (1,)]
+"""
+
+from chainrule.nn.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from chainrule.nn.container import Sequential
+from chainrule.nn.flatten import Flatten
+from chainrule.nn.linear import Identity, Linear
+from chainrule.nn.module import IncompatibleKeys, Module
+from chainrule.nn.parameter import Parameter
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "Flatten",
+    "Identity",
+    "IncompatibleKeys",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+]
