@@ -28,7 +28,7 @@ from chainrule.creation import (
     zeros_like,
 )
 from chainrule.dtypes import get_default_dtype, set_default_dtype
-from chainrule.gradcheck import gradcheck, gradgradcheck
+from chainrule.gradcheck import check_layer, gradcheck, gradgradcheck
 from chainrule.ops.activation import (
     elu,
     erf,
@@ -110,6 +110,7 @@ __all__ = [
     "autograd",
     "broadcast_to",
     "cat",
+    "check_layer",
     "clip",
     "concatenate",
     "cos",

@@ -10,6 +10,7 @@ broadcast, a disconnected input, and kinks where the check itself is unsound.
 
 from chainrule.gradcheck.check import GradcheckWarning, gradcheck, gradgradcheck
 from chainrule.gradcheck.diagnosis import Diagnosis
+from chainrule.gradcheck.layer import LayerCheckError, LayerCheckResult, check_layer
 from chainrule.gradcheck.report import Block, Entry, GradcheckError, GradcheckResult
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "GradcheckWarning",
+    "LayerCheckError",
+    "LayerCheckResult",
+    "check_layer",
     "gradcheck",
     "gradgradcheck",
 ]
