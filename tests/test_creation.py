@@ -123,3 +123,8 @@ def test_constructors_can_require_grad() -> None:
     assert w.requires_grad and w.is_leaf
     with pytest.raises(DTypeError):
         cr.arange(3, requires_grad=True)
+
+
+def test_generator_must_be_a_numpy_generator() -> None:
+    with pytest.raises(TypeError, match=r"default_rng\(0\)"):
+        cr.randn(2, generator=0)

@@ -104,3 +104,45 @@ def test_unsupported_keyword_is_named() -> None:
     x = cr.tensor([0.5, 1.0], requires_grad=True)
     with pytest.raises(NotDifferentiableError, match="'dtype'"):
         np.sum(x, dtype=np.float32)
+
+
+def test_in_place_numpy_update_of_data_with_a_gradient_tensor() -> None:
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    w.data -= 0.25 * w.grad
+    np.testing.assert_allclose(w.data, [0.5, 1.0])
+
+
+def test_functions_without_op_work_when_nothing_requires_grad() -> None:
+    t = cr.tensor([3.0, -1.0, 2.0])
+    np.testing.assert_array_equal(np.sort(t).data, [-1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(np.round(t * 1.4).data, [4.0, -1.0, 3.0])
+    assert np.any(t > 2).item()
+    (indices,) = np.where(t > 0)
+    np.testing.assert_array_equal(indices.data, [0, 2])
+    w = cr.tensor([3.0, -1.0], requires_grad=True)
+    with cr.no_grad():
+        assert np.sort(w).shape == (2,)
+
+
+def test_error_names_numpy_submodule_functions() -> None:
+    w = cr.tensor([3.0, -1.0], requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match=r"np\.linalg\.norm"):
+        np.linalg.norm(w)
+
+
+def test_np_asarray_inside_a_recorded_backward_is_refused() -> None:
+    class CubeThatDropsItsGraph(cr.Function):
+        def forward(self, x):
+            self.save_for_backward(x)
+            return x**3
+
+        def backward(self, grad):
+            (x,) = self.saved
+            return 3 * np.asarray(x) ** 2 * grad
+
+    x = cr.tensor(1.5, requires_grad=True)
+    (g,) = cr.autograd.grad(CubeThatDropsItsGraph.apply(x), x)  # first order is fine
+    assert g.item() == pytest.approx(6.75)
+    with pytest.raises(NotDifferentiableError, match="recorded backward"):
+        cr.autograd.grad(CubeThatDropsItsGraph.apply(x), x, create_graph=True)

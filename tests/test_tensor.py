@@ -135,3 +135,143 @@ def test_python_scalar_on_either_side() -> None:
     y.sum().backward()
     expected = -1.0 + 0.25 - 3.0 / (x.data + 1.0) ** 2 + np.log(2.0) * 2.0**x.data
     np.testing.assert_allclose(x.grad.data, expected)
+
+
+# --- in-place updates, as in a hand-written training loop ---------------------------
+
+
+def test_weight_update_under_no_grad_writes_into_the_weight() -> None:
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    same = w
+    with cr.no_grad():
+        w -= 0.25 * w.grad
+    assert w is same
+    np.testing.assert_allclose(w.data, [0.5, 1.0])
+    assert w.is_leaf and w.requires_grad
+
+
+def test_in_place_update_of_a_weight_while_recording_is_refused() -> None:
+    w = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(BackwardError, match=r"no_grad\(\)"):
+        w -= 0.5
+
+
+def test_in_place_on_a_recorded_result_rebinds_with_the_right_graph() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    y += x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_in_place_on_plain_data_tensor() -> None:
+    t = cr.tensor([1.0, 2.0])
+    alias = t
+    t *= 3.0
+    t /= 2.0
+    t += 1
+    assert alias is t
+    np.testing.assert_array_equal(t.data, [2.5, 4.0])
+    with pytest.raises(DTypeError, match="int64"):
+        i = cr.tensor([1, 2])
+        i += 0.5
+
+
+def test_data_setter_takes_arrays_and_tensors_and_guards_dtype() -> None:
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    w.data = w.data - cr.tensor([0.5, 0.5])
+    assert isinstance(w.data, np.ndarray)
+    np.testing.assert_array_equal(w.data, [0.5, 1.5])
+    with pytest.raises(DTypeError, match="int64"):
+        w.data = np.array([3, 4])
+
+
+def test_grad_setter_checks_type_shape_and_dtype() -> None:
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    w.grad = cr.zeros(2)
+    with pytest.raises(TypeError, match="Tensor or None"):
+        w.grad = np.zeros(2)
+    with pytest.raises(ShapeError, match=r"\(2, 2\).*\(2,\)"):
+        w.grad = cr.zeros((2, 2))
+    with pytest.raises(DTypeError):
+        w.grad = cr.tensor([1, 2])
+
+
+def test_requires_grad_setter_validates_like_requires_grad_() -> None:
+    t = cr.tensor([1, 2])
+    with pytest.raises(DTypeError, match="floating-point"):
+        t.requires_grad = True
+    y = cr.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(BackwardError, match="detach"):
+        y.requires_grad = False
+
+
+def test_clone_stays_in_the_graph_and_copies() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert c.data is not x.data
+    (c * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_deepcopy_and_pickle_of_leaves_keep_values_grad_and_flag() -> None:
+    import copy
+    import pickle
+
+    w = cr.tensor([1.0, 2.0], requires_grad=True, name="w")
+    (w * w).sum().backward()
+    for clone in (copy.deepcopy(w), pickle.loads(pickle.dumps(w))):
+        assert clone is not w and clone.data is not w.data
+        np.testing.assert_array_equal(clone.data, w.data)
+        np.testing.assert_array_equal(clone.grad.data, w.grad.data)
+        assert clone.requires_grad and clone.name == "w" and clone.is_leaf
+
+
+def test_deepcopy_and_pickle_of_non_leaves_are_refused() -> None:
+    import copy
+    import pickle
+
+    y = cr.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(BackwardError, match="detach"):
+        copy.deepcopy(y)
+    with pytest.raises(BackwardError, match="detach"):
+        pickle.dumps(y)
+
+
+def test_format_and_round_of_one_element() -> None:
+    assert f"{cr.tensor(3.14159):.2f}" == "3.14"
+    assert round(cr.tensor(2.6)) == 3
+
+
+def test_logic_operators_on_masks() -> None:
+    x = cr.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(((x > 1) & (x < 3)).data, [False, True, False])
+    np.testing.assert_array_equal(((x < 2) | (x > 2)).data, [True, False, True])
+    np.testing.assert_array_equal((~(x > 1)).data, [True, False, False])
+    np.testing.assert_array_equal((x // 2).data, [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal((x % 2).data, [1.0, 0.0, 1.0])
+
+
+def test_floor_division_of_a_tensor_that_requires_grad_is_refused() -> None:
+    from chainrule.errors import NotDifferentiableError
+
+    with pytest.raises(NotDifferentiableError, match="detach"):
+        cr.tensor([1.0], requires_grad=True) // 2
+
+
+def test_comparison_of_mismatched_shapes_names_them() -> None:
+    with pytest.raises(ShapeError, match=r"'==': shapes \(3,\) and \(2,\)"):
+        _ = cr.ones(3) == cr.zeros(2)
+
+
+def test_list_of_tensors_that_require_grad_points_to_stack() -> None:
+    a = cr.tensor(1.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"cr\.stack"):
+        cr.tensor([a, a])
+
+
+def test_complex_result_of_a_recorded_op_is_refused() -> None:
+    x = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(DTypeError, match="complex"):
+        x * np.array([1j])

@@ -155,7 +155,7 @@ def randn(
     >>> bool((a == b).all())
     True
     """
-    rng = generator if generator is not None else _generator
+    rng = _rng(generator, "randn")
     dtype = _float(dtype)
     return Tensor(rng.standard_normal(_shape(shape)).astype(dtype), requires_grad)
 
@@ -167,6 +167,20 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples of the uniform distribution on ``[0, 1)``."""
-    rng = generator if generator is not None else _generator
+    rng = _rng(generator, "rand")
     dtype = _float(dtype)
     return Tensor(rng.random(_shape(shape)).astype(dtype), requires_grad)
+
+
+def _rng(generator: Any, where: str) -> np.random.Generator:
+    if generator is None:
+        return _generator
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"{where}: generator must be a numpy.random.Generator, got "
+            f"{type(generator).__name__}; use np.random.default_rng({generator!r})"
+            if isinstance(generator, int)
+            else f"{where}: generator must be a numpy.random.Generator, got "
+            f"{type(generator).__name__}"
+        )
+    return generator

@@ -51,8 +51,8 @@ def set_default_dtype(dtype: Any) -> None:
     resolved = np.dtype(dtype)
     if resolved not in _FLOAT_DTYPES:
         raise DTypeError(
-            f"set_default_dtype: got {resolved}, which is not a float dtype; "
-            "use np.float16, np.float32 or np.float64"
+            f"set_default_dtype: got {resolved}; the default dtype must be one "
+            "of np.float16, np.float32 or np.float64"
         )
     _default_float = resolved
 

@@ -16,6 +16,10 @@ class ShapeError(ChainruleError, ValueError):
     """Shapes that cannot be combined: broadcasting, matmul, reshape, gradients."""
 
 
+class ArgumentError(ChainruleError, ValueError):
+    """An argument value an operation cannot take (not a shape problem)."""
+
+
 class DTypeError(ChainruleError, TypeError):
     """A dtype that an operation or a gradient cannot take."""
 

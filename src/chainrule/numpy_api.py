@@ -118,59 +118,109 @@ def dispatch_ufunc(
 ) -> Any:
     """Answer ``ufunc(*inputs)`` where some input is a Tensor."""
     name = f"np.{ufunc.__name__}"
+    out = kwargs.get("out")
+    op = UFUNCS.get(ufunc)
+    if op is not None and method == "__call__" and not kwargs:
+        return op(*inputs)
+    constant = ufunc in CONSTANT_UFUNCS and method == "__call__" and out is None
+    if constant or not _gradient_at_stake(inputs, out):
+        # No gradient to carry (a bool or piecewise-constant result), or
+        # nothing requires grad: answer like NumPy.
+        result = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _constant(result)
+
     if method != "__call__":
         raise NotDifferentiableError(
-            f"{name}.{method} on a Tensor is not supported; use the chainrule "
-            f"reduction (e.g. cr.sum for np.add.reduce) or call it on t.numpy() "
-            "to compute without gradients"
+            f"{name}.{method} on a Tensor that requires grad is not supported; "
+            "use the chainrule reduction (e.g. cr.sum for np.add.reduce)"
         )
-    if kwargs.get("out") is not None:
+    if out is not None:
         raise NotDifferentiableError(
-            f"{name}(..., out=...) on a Tensor: writing into an output array "
-            "cannot be differentiated; drop out= and use the returned tensor"
+            f"{name}(..., out=...) on a Tensor that requires grad: writing into "
+            "an output array cannot be differentiated; drop out= and use the "
+            "returned tensor. (To update weights in place, write to the data "
+            "under no_grad: `with cr.no_grad(): w -= lr * w.grad`)"
         )
-    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-    op = UFUNCS.get(ufunc)
     if op is not None:
-        if kwargs:
-            raise NotDifferentiableError(
-                f"{name} on a Tensor: options {sorted(kwargs)} are not "
-                "supported; cast with .astype() and mask with cr.where instead"
-            )
-        return op(*inputs)
-    if ufunc in CONSTANT_UFUNCS:
-        return _constant(ufunc(*(_data(x) for x in inputs), **kwargs))
-    raise NotDifferentiableError(
-        f"{name} has no differentiable chainrule op, so it cannot be applied "
-        "to a Tensor without losing the gradient. Compose it from chainrule "
-        "ops, define it with chainrule.Function (forward and backward), or "
-        f"call {name}(t.numpy()) to compute it on purpose without gradients"
-    )
+        raise NotDifferentiableError(
+            f"{name} on a Tensor that requires grad: options {sorted(kwargs)} "
+            "are not supported; cast with .astype() and mask with cr.where"
+        )
+    raise NotDifferentiableError(_no_op_message(name))
 
 
 def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Answer ``func(*args, **kwargs)`` where some argument is a Tensor."""
-    name = f"np.{func.__name__}"
+    name = _name(func)
     op = FUNCTIONS.get(func)
+    if op is not None and _accepts(op, args, kwargs):
+        return op(*args, **kwargs)
+    if func in CONSTANT_FUNCTIONS or not _gradient_at_stake(args, kwargs):
+        # Nothing requires grad, so nothing can be lost: answer like NumPy.
+        return _constant(func(*_unwrap(args), **_unwrap(kwargs)))
     if op is not None:
         unknown = sorted(set(kwargs) - _parameters(op))
-        if unknown:
-            raise NotDifferentiableError(
-                f"{name} on a Tensor: chainrule.{op.__name__} takes no "
-                f"argument {', '.join(map(repr, unknown))}; drop it (cast with "
-                ".astype() if it was a dtype)"
-            )
-        return op(*args, **kwargs)
-    if func in CONSTANT_FUNCTIONS:
-        return _constant(func(*_unwrap(args), **_unwrap(kwargs)))
-    raise NotDifferentiableError(
+        detail = (
+            f"takes no argument {', '.join(map(repr, unknown))}; drop it (cast "
+            "with .astype() if it was a dtype)"
+            if unknown
+            else "cannot take these arguments"
+        )
+        raise NotDifferentiableError(
+            f"{name} on a Tensor that requires grad: chainrule.{op.__name__} {detail}"
+        )
+    raise NotDifferentiableError(_no_op_message(name))
+
+
+def _no_op_message(name: str) -> str:
+    return (
         f"{name} has no differentiable chainrule op, so it cannot be applied "
-        "to a Tensor without losing the gradient. Compose it from chainrule "
-        "ops, define it with chainrule.Function (forward and backward), or "
-        f"call {name} on t.numpy() to compute it on purpose without gradients"
+        "to a Tensor that requires grad without losing the gradient. Compose "
+        "it from chainrule ops, define it with chainrule.Function (forward and "
+        f"backward), or call {name} on t.detach() or t.numpy() to compute it "
+        "on purpose without gradients"
     )
 
 
+def _name(func: Any) -> str:
+    module = getattr(func, "__module__", None) or "numpy"
+    return f"{module.replace('numpy', 'np', 1)}.{func.__name__}"
+
+
+def _gradient_at_stake(*groups: Any) -> bool:
+    """Would computing on the data drop a gradient the graph should carry?"""
+    from chainrule.autograd import grad_mode
+
+    if not grad_mode.state.enabled:
+        return False
+    stack = list(groups)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif getattr(value, "_requires_grad", False):
+            return True
+    return False
+
+
+def _accepts(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> bool:
+    signature = _bound_signatures.get(fn)
+    if signature is None:
+        signature = _bound_signatures[fn] = inspect.signature(fn)
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        return False
+    return True
+
+
+_bound_signatures: dict[Any, inspect.Signature] = {}
 _signatures: dict[Any, set[str]] = {}
 
 
@@ -184,7 +234,7 @@ def _parameters(fn: Callable[..., Any]) -> set[str]:
 def _data(x: Any) -> Any:
     from chainrule.tensor import Tensor
 
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _unwrap(value: Any) -> Any:

@@ -19,10 +19,16 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import function as _function
+from chainrule.autograd import grad_mode as _grad_mode
 from chainrule.autograd.api import seed_gradient
 from chainrule.autograd.engine import run_backward
 from chainrule.dtypes import get_default_dtype, is_differentiable_dtype
-from chainrule.errors import BackwardError, DTypeError, ShapeError
+from chainrule.errors import (
+    BackwardError,
+    DTypeError,
+    NotDifferentiableError,
+    ShapeError,
+)
 
 Axis = int | tuple[int, ...] | None
 
@@ -53,18 +59,22 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
+        "_data",
+        "_grad",
         "_index",
         "_node",
+        "_requires_grad",
         "_retains_grad",
-        "data",
-        "grad",
         "name",
-        "requires_grad",
     )
 
-    data: np.ndarray
-    grad: Tensor | None
-    requires_grad: bool
+    # NOTE: data, grad and requires_grad are properties that check what is
+    # assigned (a Tensor stored as .data, an integer tensor that requires
+    # grad, a .grad of the wrong shape all used to fail much later). The
+    # engine's hot paths read the underlying slots directly.
+    _data: np.ndarray
+    _grad: Tensor | None
+    _requires_grad: bool
     name: str | None
     _node: Any
     _index: int
@@ -77,15 +87,64 @@ class Tensor:
         *,
         name: str | None = None,
     ) -> None:
-        self.data = as_array(data)
-        self.grad = None
+        self._data = as_array(data)
+        self._grad = None
         self._node = None
         self._index = 0
         self._retains_grad = False
         self.name = name
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values (a ``numpy.ndarray``); assigning bypasses the graph."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        array = value._data if isinstance(value, Tensor) else as_array(value)
+        if self._requires_grad and not is_differentiable_dtype(array.dtype):
+            raise DTypeError(
+                f"cannot assign data of dtype {array.dtype} to a tensor that "
+                "requires grad; only floating-point data can carry gradients "
+                f"(convert with .astype(np.{self._data.dtype}))"
+            )
+        self._data = array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward, a Tensor (None until one arrives)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"a tensor's .grad must be a Tensor or None, got "
+                    f"{type(value).__name__}; wrap arrays: cr.tensor(array)"
+                )
+            if value._data.shape != self._data.shape:
+                raise ShapeError(
+                    f"cannot assign a gradient of shape {value._data.shape} to "
+                    f"a tensor of shape {self._data.shape}; they must match"
+                )
+            if not is_differentiable_dtype(value._data.dtype):
+                raise DTypeError(
+                    f"a gradient must be floating point, got {value._data.dtype}"
+                )
+        self._grad = value
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
 
     # --- what it is ----------------------------------------------------------
 
@@ -145,6 +204,13 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if _function.backward_state.differentiable and self._requires_grad:
+            raise NotDifferentiableError(
+                "np.asarray/np.array on a Tensor inside a recorded backward "
+                "(create_graph=True) would drop its gradient, and the second "
+                "derivative would be wrong; apply NumPy functions and "
+                "operators to the Tensor itself"
+            )
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -161,6 +227,14 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self.data.tolist()
+
+    def __format__(self, spec: str) -> str:
+        if self._data.size == 1 and spec:
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(self.item(), ndigits)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -182,11 +256,53 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new tensor sharing this data, cut from the graph."""
-        return Tensor(self.data)
+        return Tensor(self._data)
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph (gradients flow back)."""
+        return _elementwise.astype(self, self._data.dtype)
+
+    def copy(self) -> Tensor:
+        """The same as :meth:`clone` (NumPy's name), so backward rules may use it."""
+        return self.clone()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self._node is not None:
+            raise BackwardError(
+                "deepcopy of a tensor made by a recorded op would copy its whole "
+                "graph; copy a leaf, or t.detach() (values only) first"
+            )
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        copied.__setstate__(self.__getstate__(memo))
+        return copied
+
+    def __getstate__(self, memo: dict[int, Any] | None = None) -> dict[str, Any]:
+        if self._node is not None:
+            raise BackwardError(
+                "pickling a tensor made by a recorded op would pickle its whole "
+                "graph; pickle t.detach() (values only) instead"
+            )
+        grad = self._grad
+        return {
+            "data": self._data.copy(),
+            "requires_grad": self._requires_grad,
+            "grad": None if grad is None else grad._data.copy(),
+            "name": self.name,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._data = state["data"]
+        self._grad = None if state["grad"] is None else Tensor(state["grad"])
+        self._requires_grad = state["requires_grad"]
+        self._node = None
+        self._index = 0
+        self._retains_grad = False
+        self.name = state["name"]
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only) and return self."""
-        if requires_grad and not is_differentiable_dtype(self.data.dtype):
+        if requires_grad and not is_differentiable_dtype(self._data.dtype):
             raise DTypeError(
                 f"only floating-point tensors can require grad, but this one "
                 f"has dtype {self.data.dtype}; convert it first, e.g. "
@@ -197,7 +313,7 @@ class Tensor:
                 "requires_grad_(False) on a tensor made by a recorded op; use "
                 ".detach() to get a tensor cut from the graph"
             )
-        self.requires_grad = requires_grad
+        self._requires_grad = bool(requires_grad)
         return self
 
     def backward(
@@ -209,7 +325,8 @@ class Tensor:
         """Compute the gradient of this tensor with respect to the graph's leaves.
 
         The gradients are added into ``.grad`` of every leaf that requires
-        grad: call ``zero_grad()`` (or set ``.grad = None``) between steps.
+        grad: call ``model.zero_grad()`` (or set ``.grad = None``) between
+        steps.
 
         Parameters
         ----------
@@ -273,24 +390,105 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return _elementwise.abs(self)
 
-    # Comparisons give bool tensors; they have no gradient.
+    # --- in-place updates ----------------------------------------------------
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update(np.add, _arithmetic.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update(np.subtract, _arithmetic.subtract, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update(np.multiply, _arithmetic.multiply, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update(np.true_divide, _arithmetic.divide, other, "/=")
+
+    def _update(self, ufunc: Any, op: Any, other: Any, symbol: str) -> Tensor:
+        """``self <symbol> other``: in place, unless that would corrupt the graph.
+
+        As in PyTorch: a weight update ``w -= lr * w.grad`` under ``no_grad``
+        writes into ``w``. While the graph is recorded, a leaf that requires
+        grad may not be updated in place, and a recorded result is replaced
+        by a new tensor (same value, correct graph).
+        """
+        involved = self._requires_grad or (
+            isinstance(other, Tensor) and other._requires_grad
+        )
+        if involved and _grad_mode.state.enabled:
+            if self._node is None and self._requires_grad:
+                raise BackwardError(
+                    f"'{symbol}' on a leaf tensor that requires grad would be "
+                    "recorded as part of the graph; update weights outside it: "
+                    f"`with cr.no_grad(): w {symbol} ...`"
+                )
+            return op(self, other)
+        try:
+            ufunc(self._data, _value(other), out=self._data, casting="same_kind")
+        except TypeError as error:
+            raise DTypeError(
+                f"'{symbol}' cannot write the result into this tensor of dtype "
+                f"{self._data.dtype}: {error}"
+            ) from None
+        except ValueError as error:
+            raise ShapeError(
+                f"'{symbol}' on a tensor of shape {self._data.shape}: {error} "
+                "(an in-place result must keep the tensor's shape)"
+            ) from None
+        return self
+
+    # --- comparisons and logic: bool results, no gradient -------------------------
+
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self.data < _value(other))
+        return _constant(np.less, "<", self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(self.data <= _value(other))
+        return _constant(np.less_equal, "<=", self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self.data > _value(other))
+        return _constant(np.greater, ">", self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self.data >= _value(other))
+        return _constant(np.greater_equal, ">=", self, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data == _value(other))
+        return _constant(np.equal, "==", self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data != _value(other))
+        return _constant(np.not_equal, "!=", self, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _constant(np.bitwise_and, "&", self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _constant(np.bitwise_and, "&", other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _constant(np.bitwise_or, "|", self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _constant(np.bitwise_or, "|", other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _constant(np.bitwise_xor, "^", self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _constant(np.bitwise_xor, "^", other, self)
+
+    def __invert__(self) -> Tensor:
+        return _constant(np.invert, "~", self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _constant(np.floor_divide, "//", self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _constant(np.floor_divide, "//", other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _constant(np.remainder, "%", self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _constant(np.remainder, "%", other, self)
 
     # --- elementwise functions -----------------------------------------------------
 
@@ -432,10 +630,24 @@ class Tensor:
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Turn user data into an array under the dtype rules (see ``dtypes``)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
-    array = np.asarray(data, dtype=dtype)
+    if isinstance(data, (list, tuple)) and any(
+        isinstance(item, Tensor) and item._requires_grad for item in data
+    ):
+        raise TypeError(
+            "cannot make a tensor from a list holding tensors that require "
+            "grad: the new tensor would not be connected to them. Use "
+            "cr.stack(list) (or cr.concatenate) to keep the gradients"
+        )
+    try:
+        array = np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError) as error:
+        raise DTypeError(
+            f"cannot make a tensor from this {type(data).__name__}: {error} "
+            "(nested lists must be rectangular and hold numbers)"
+        ) from None
     if dtype is None and array.dtype == np.float64:
         # Python floats (and lists of them) take the default float dtype.
         default = get_default_dtype()
@@ -444,14 +656,39 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype == object:
         raise DTypeError(
             f"cannot make a tensor from {type(data).__name__}: NumPy sees "
-            "objects, not numbers (ragged nested lists, or Tensors inside a "
-            "list: use cr.stack for those)"
+            "objects, not numbers"
         )
     return array
 
 
 def _value(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _constant(ufunc: Any, symbol: str, *operands: Any) -> Tensor:
+    """An operator whose result has no gradient: comparisons, logic, // and %."""
+    if ufunc in (np.floor_divide, np.remainder) and any(
+        isinstance(x, Tensor) and x._requires_grad for x in operands
+    ):
+        raise NotDifferentiableError(
+            f"'{symbol}' is not differentiable in chainrule; compute it on the "
+            "data (t.detach()) if no gradient is needed, or write it from "
+            "differentiable ops"
+        )
+    values = [_value(x) for x in operands]
+    try:
+        return Tensor(ufunc(*values))
+    except ValueError:
+        shapes = " and ".join(str(np.shape(v)) for v in values)
+        raise ShapeError(
+            f"'{symbol}': shapes {shapes} cannot be broadcast together"
+        ) from None
+    except TypeError as error:
+        kinds = " and ".join(
+            str(v.dtype) if isinstance(v, np.ndarray) else type(v).__name__
+            for v in values
+        )
+        raise DTypeError(f"'{symbol}' is not defined for {kinds}: {error}") from None
 
 
 def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:

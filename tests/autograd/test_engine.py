@@ -320,3 +320,79 @@ def test_multi_output_function_gets_zeros_for_unused_output() -> None:
     a, _unused = SplitHalves.apply(x)
     (a * 3.0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 0.0, 0.0])
+
+
+def test_grad_with_the_same_input_twice_returns_it_twice() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    a, b = cr.autograd.grad((x * x).sum(), [x, x])
+    np.testing.assert_array_equal(a.data, [2.0, 4.0])
+    np.testing.assert_array_equal(b.data, [2.0, 4.0])
+
+
+def test_leaf_grad_never_aliases_a_saved_array() -> None:
+    class Linear(cr.Function):
+        def forward(self, w, c):
+            self.save_for_backward(c)
+            return (w * c).sum()
+
+        def backward(self, grad):
+            (c,) = self.saved
+            return c, None  # the saved array itself, not a copy
+
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = cr.tensor([3.0, 4.0])
+    Linear.apply(w, c).backward()
+    Linear.apply(w, c).backward()
+    np.testing.assert_array_equal(c.data, [3.0, 4.0])
+    np.testing.assert_array_equal(w.grad.data, [6.0, 8.0])
+
+
+def test_error_inside_a_backward_names_the_op() -> None:
+    class WritesIntoGrad(cr.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad):
+            grad *= 2
+            return grad
+
+    x = cr.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError) as caught:
+        WritesIntoGrad.apply(x).sum().backward()
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert "WritesIntoGrad.backward" in notes
+    assert "new array" in notes
+
+
+def test_backward_may_return_a_list() -> None:
+    class TwoInputs(cr.Function):
+        def forward(self, x, y):
+            return x + y
+
+        def backward(self, grad):
+            return [grad, grad]
+
+    x = cr.tensor([1.0], requires_grad=True)
+    TwoInputs.apply(x, x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0])
+
+
+def test_tensor_passed_by_keyword_to_apply_is_refused() -> None:
+    class Scale(cr.Function):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+        def backward(self, grad):
+            return grad
+
+    x = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match="positionally"):
+        Scale.apply(x, factor=cr.tensor(2.0, requires_grad=True))
+
+
+def test_gradient_of_wrong_type_is_named_before_its_shape() -> None:
+    from chainrule.errors import DTypeError
+
+    x = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(DTypeError, match="str"):
+        (x * 2).backward("abc")

@@ -74,3 +74,12 @@ def test_matmul_weight_and_data_gradients_are_the_textbook_formulas() -> None:
     (w @ h).backward(g)
     np.testing.assert_allclose(w.grad.data, g @ h.data.T)
     np.testing.assert_allclose(h.grad.data, w.data.T @ g)
+
+
+def test_numpy_refusals_keep_their_reason_and_name_the_op() -> None:
+    from chainrule.errors import ArgumentError, DTypeError
+
+    with pytest.raises(ArgumentError, match=r"power.*negative integer powers"):
+        cr.tensor([1, 2, 3]) ** -1
+    with pytest.raises(DTypeError, match=r"multiply.*str"):
+        cr.ones(3) * "a"

@@ -69,3 +69,14 @@ def test_log_and_sqrt_follow_numpy_outside_their_domain() -> None:
         assert np.isnan(cr.log(cr.tensor(-1.0)).item())
         assert cr.log(cr.tensor(0.0)).item() == -np.inf
         assert np.isnan(cr.sqrt(cr.tensor(-1.0)).item())
+
+
+def test_nan_wins_maximum_and_minimum_and_takes_the_gradient() -> None:
+    for op in (cr.maximum, cr.minimum):
+        x = cr.tensor([np.nan, 1.0], requires_grad=True)
+        y = cr.tensor([0.5, np.nan], requires_grad=True)
+        out = op(x, y)
+        assert np.isnan(out.data).all()
+        out.sum().backward()
+        np.testing.assert_array_equal(x.grad.data, [1.0, 0.0])
+        np.testing.assert_array_equal(y.grad.data, [0.0, 1.0])

@@ -94,7 +94,8 @@ def grad(
         elif isinstance(value, Tensor):
             results.append(value)
         else:
-            results.append(Tensor(value))
+            # A copy: the array may be shared with the graph or another result.
+            results.append(Tensor(np.array(value, copy=True)))
     return tuple(results)
 
 
@@ -152,15 +153,16 @@ def seed_gradient(root: Any, gradient: Any, create_graph: bool, where: str) -> A
         seed = gradient if create_graph else gradient.data
     else:
         seed = np.asarray(gradient)
+    if seed.dtype.kind not in "fiu":
+        raise DTypeError(
+            f"{where}: the gradient is {type(gradient).__name__} of dtype "
+            f"{seed.dtype}; pass a float array or tensor like the output "
+            f"({data.dtype}, shape {data.shape})"
+        )
     if seed.shape != data.shape:
         raise ShapeError(
             f"{where}: the gradient has shape {seed.shape} but the output has "
             f"shape {data.shape}; pass a gradient of shape {data.shape}"
-        )
-    if seed.dtype.kind not in "fiu":
-        raise DTypeError(
-            f"{where}: the gradient has dtype {seed.dtype}; pass a float array "
-            f"like the output ({data.dtype})"
         )
     if isinstance(seed, Tensor):
         return seed if seed.dtype == data.dtype else seed.astype(data.dtype)

@@ -51,7 +51,7 @@ def run_backward(
     for root, grad in zip(roots, root_grads, strict=True):
         node = root._node
         if node is None:
-            sink.leaf(root, grad)
+            sink.leaf(root, grad, ())
             continue
         slots = buffers.get(node)
         if slots is None:
@@ -74,9 +74,6 @@ def run_backward(
                 if sink.watches_nodes:
                     sink.node_output(node, slots)
                 grads_in = _call_backward(node, slots, create_graph)
-            if not retain_graph:
-                node._saved = None
-                node._released = True
 
             for k, edge in enumerate(node.edges):
                 if edge is None:
@@ -92,7 +89,7 @@ def run_backward(
 
                 if index < 0:
                     if grad is not None:
-                        sink.leaf(target, grad)
+                        sink.leaf(target, grad, node._saved or ())
                     continue
                 if grad is not None:
                     slots = buffers.get(target)
@@ -104,6 +101,10 @@ def run_backward(
                     dependencies[target] = remaining
                 else:
                     ready.append(target)
+
+            if not retain_graph:
+                node._saved = None
+                node._released = True
     finally:
         grad_mode.state.enabled = previous_mode
         backward_state.differentiable = False
@@ -138,49 +139,61 @@ class _Sink:
         self.delivered: set[int] = set()
         self.captured: list[Any] | None = None
         self.watches_nodes = False
-        self.positions: dict[Any, int] = {}
+        # NOTE: keyed by identity (Tensor's == is elementwise); one tensor
+        # may be asked for at several positions.
+        self.positions: dict[Any, list[int]] = {}
         if inputs is None:
             return
         self.captured = [None] * len(inputs)
         for position, tensor in enumerate(inputs):
-            # NOTE: keyed by identity: Tensor's == is elementwise.
             if tensor._node is None:
-                self.positions[id(tensor)] = position
+                key: Any = id(tensor)
             else:
-                self.positions[(id(tensor._node), tensor._index)] = position
+                key = (id(tensor._node), tensor._index)
                 self.watches_nodes = True
+            self.positions.setdefault(key, []).append(position)
 
-    def leaf(self, leaf: Any, grad: Any) -> None:
+    def leaf(self, leaf: Any, grad: Any, saved: Any) -> None:
         if self.captured is None:
-            _accumulate_leaf(leaf, grad, self.delivered, self.create_graph)
+            _accumulate_leaf(leaf, grad, self.delivered, self.create_graph, saved)
             return
-        position = self.positions.get(id(leaf))
-        if position is not None:
+        for position in self.positions.get(id(leaf), ()):
             self.captured[position] = _add(self.captured[position], grad)
 
     def node_output(self, node: Function, slots: list[Any]) -> None:
         assert self.captured is not None
         for j, grad in enumerate(slots):
-            position = self.positions.get((id(node), j))
-            if position is not None:
+            for position in self.positions.get((id(node), j), ()):
                 self.captured[position] = grad
 
 
 def _call_backward(node: Function, slots: list[Any], create_graph: bool) -> Any:
     """Run one node's backward and return one gradient per input."""
-    if node._n_outputs == 1:
-        grads_in = node.backward(slots[0])
-    else:
-        grads_out = [
-            g if g is not None else _zeros_like_output(node, j, create_graph)
-            for j, g in enumerate(slots)
-        ]
-        grads_in = node.backward(*grads_out)
+    try:
+        if node._n_outputs == 1:
+            grads_in = node.backward(slots[0])
+        else:
+            grads_out = [
+                g if g is not None else _zeros_like_output(node, j, create_graph)
+                for j, g in enumerate(slots)
+            ]
+            grads_in = node.backward(*grads_out)
+    except Exception as error:
+        note = f"(raised in {type(node).__name__}.backward during the backward pass)"
+        if isinstance(error, ValueError) and "read-only" in str(error):
+            note += (
+                "; the incoming gradient may be read-only or shared: compute "
+                "a new array instead of writing into it"
+            )
+        error.add_note(note)
+        raise
 
     n_inputs = len(node.edges)
     if type(grads_in) is tuple and len(grads_in) == n_inputs:
         return grads_in
     if isinstance(grads_in, (tuple, list)):
+        if len(grads_in) == n_inputs:
+            return tuple(grads_in)
         raise GradientError(
             f"{type(node).__name__}.backward returned {len(grads_in)} gradients "
             f"but forward took {n_inputs} inputs; return one gradient per "
@@ -264,29 +277,35 @@ def _add(total: Any, grad: Any) -> Any:
 
 
 def _accumulate_leaf(
-    leaf: Any, grad: Any, delivered: set[int], create_graph: bool
+    leaf: Any, grad: Any, delivered: set[int], create_graph: bool, saved: Any = ()
 ) -> None:
     """Add ``grad`` into ``leaf.grad``, which the leaf then owns alone."""
     Tensor = _function._Tensor
     if create_graph:
         if not isinstance(grad, Tensor):
             grad = Tensor(grad)
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        leaf._grad = grad if leaf._grad is None else leaf._grad + grad
         return
 
-    # NOTE: backward rules may return the same array to several inputs (add)
-    # or a view of their incoming gradient (reshape). A leaf's .grad must be
-    # its own, since optimizers and clipping update it in place: copy an
-    # array that is a view or that another leaf already holds.
+    # NOTE: backward rules may return the same array to several inputs (add),
+    # a view of their incoming gradient (reshape), or a user's rule may return
+    # one of its saved arrays. A leaf's .grad must be its own, since
+    # optimizers and clipping update it in place: copy an array that is a
+    # view, read-only, already held by another leaf, or saved by the node.
     if isinstance(grad, Tensor):
-        grad = grad.data
-    current = leaf.grad
+        grad = grad._data
+    current = leaf._grad
     if current is None:
-        if grad.base is not None or id(grad) in delivered or not grad.flags.writeable:
+        if (
+            grad.base is not None
+            or id(grad) in delivered
+            or not grad.flags.writeable
+            or any(grad is value for value in saved)
+        ):
             grad = grad.copy()
         delivered.add(id(grad))
-        leaf.grad = Tensor(grad)
-    elif not current.requires_grad and current.data.shape == grad.shape:
-        current.data += grad
+        leaf._grad = Tensor(grad)
+    elif not current._requires_grad and current._data.shape == grad.shape:
+        current._data += grad
     else:
-        leaf.grad = Tensor(current.data + grad)
+        leaf._grad = Tensor(current._data + grad)

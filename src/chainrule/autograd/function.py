@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import grad_mode
-from chainrule.errors import BackwardError
+from chainrule.errors import BackwardError, DTypeError
 
 # An edge is where the gradient of one input goes:
 #   (node, output_index, shape, dtype)  for an input made by another op,
@@ -163,11 +163,13 @@ class Function:
         # NOTE: the hottest path of the library. It runs once per op, so it
         # avoids per-call imports, keyword-heavy helpers and extra passes;
         # every line here costs microseconds across a training step.
-        arrays = [arg.data if isinstance(arg, _Tensor) else arg for arg in args]
+        if options:
+            _check_options(cls, options)
+        arrays = [arg._data if isinstance(arg, _Tensor) else arg for arg in args]
         record = False
         if grad_mode.state.enabled:
             for arg in args:
-                if isinstance(arg, _Tensor) and arg.requires_grad:
+                if isinstance(arg, _Tensor) and arg._requires_grad:
                     record = True
                     break
 
@@ -184,11 +186,11 @@ class Function:
         fn.edges = tuple(
             (
                 (
-                    (arg, -1, arg.data.shape, arg.data.dtype)
+                    (arg, -1, arg._data.shape, arg._data.dtype)
                     if arg._node is None
-                    else (arg._node, arg._index, arg.data.shape, arg.data.dtype)
+                    else (arg._node, arg._index, arg._data.shape, arg._data.dtype)
                 )
-                if isinstance(arg, _Tensor) and arg.requires_grad
+                if isinstance(arg, _Tensor) and arg._requires_grad
                 else None
             )
             for arg in args
@@ -200,7 +202,7 @@ class Function:
         if type(outputs) is tuple:
             fn._n_outputs = len(outputs)
             results = tuple(_wrap(out, fn, i) for i, out in enumerate(outputs))
-            fn._output_meta = tuple((r.data.shape, r.data.dtype) for r in results)
+            fn._output_meta = tuple((r._data.shape, r._data.dtype) for r in results)
             if fn._saved is not None:
                 fn._output_ids = tuple(map(id, outputs))
             return results
@@ -213,20 +215,36 @@ class Function:
 _Tensor: Any = None  # chainrule.tensor.Tensor, set by that module (import cycle)
 
 
+def _check_options(cls: type, options: dict[str, Any]) -> None:
+    for name, value in options.items():
+        if isinstance(value, _Tensor):
+            raise TypeError(
+                f"{cls.__name__}.apply: the tensor passed as {name}= would not be "
+                "tracked; pass tensors positionally (keyword arguments are for "
+                "settings such as an axis)"
+            )
+
+
 def _wrap(value: Any, node: Function | None, index: int) -> Any:
     out = _Tensor.__new__(_Tensor)
     # NOTE: NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays.
     data = value if type(value) is np.ndarray else np.asarray(value)
-    out.data = data
-    out.grad = None
+    out._data = data
+    out._grad = None
     if node is not None and data.dtype.kind == "f":
         out._node = node
         out._index = index
-        out.requires_grad = True
+        out._requires_grad = True
     else:
+        if node is not None and data.dtype.kind == "c":
+            raise DTypeError(
+                f"{type(node).__name__}: the result is complex ({data.dtype}), "
+                "and chainrule differentiates real floating-point values only; "
+                "split real and imaginary parts into float tensors"
+            )
         out._node = None
         out._index = 0
-        out.requires_grad = False
+        out._requires_grad = False
     out.name = None
     out._retains_grad = False
     return out

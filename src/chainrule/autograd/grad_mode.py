@@ -8,6 +8,7 @@ switch can be. NOTE: it is process-wide, not per thread (unlike PyTorch): a
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -28,11 +29,23 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode:
-    """Sets grad mode for a ``with`` block or for every call of a function."""
+    """Sets grad mode for a ``with`` block or for every call of a function.
+
+    Works as ``with no_grad():``, ``@no_grad()`` and ``@no_grad``; a
+    decorated generator function runs its whole body in the mode.
+    """
 
     mode: bool
 
-    def __init__(self) -> None:
+    def __new__(cls, fn: Callable[..., Any] | None = None) -> Any:
+        instance = super().__new__(cls)
+        if fn is None:
+            return instance
+        # Used bare as a decorator: ``@no_grad`` on ``def f``.
+        instance._previous = []
+        return instance(fn)
+
+    def __init__(self, fn: Callable[..., Any] | None = None) -> None:
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:
@@ -49,6 +62,27 @@ class _GradMode:
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
+
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def generator(*args: Any, **kwargs: Any) -> Any:
+                # NOTE: set the mode around each step of the generator, not
+                # just its creation, and restore it while the caller runs.
+                inner = fn(*args, **kwargs)
+                value = None
+                while True:
+                    previous = state.enabled
+                    state.enabled = mode
+                    try:
+                        item = inner.send(value)
+                    except StopIteration as stop:
+                        return stop.value
+                    finally:
+                        state.enabled = previous
+                    value = yield item
+
+            return generator  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

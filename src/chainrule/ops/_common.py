@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.errors import AxisError, ShapeError
+from chainrule.errors import ArgumentError, AxisError, DTypeError, ShapeError
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -21,6 +21,28 @@ def broadcast_error(op: str, *operands: Any) -> ShapeError:
         "dimensions must be equal or 1 (reshape or unsqueeze an operand to "
         "line them up)"
     )
+
+
+def operand_error(op: str, error: Exception, *operands: Any) -> Exception:
+    """The error to raise when NumPy refused an op's operands.
+
+    A broadcasting failure names the shapes; anything else (integers to a
+    negative power, a string operand) keeps NumPy's reason, with the op.
+    """
+    try:
+        np.broadcast_shapes(*(shape_of(x) for x in operands))
+    except ValueError:
+        return broadcast_error(op, *operands)
+    kinds = " and ".join(_describe(x) for x in operands)
+    if isinstance(error, TypeError):
+        return DTypeError(f"{op}: cannot apply to {kinds}: {error}")
+    return ArgumentError(f"{op} on {kinds}: {error}")
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"{x.dtype} array of shape {x.shape}"
+    return type(x).__name__
 
 
 def normalize_axis(op: str, axis: int, ndim: int) -> int:

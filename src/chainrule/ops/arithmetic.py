@@ -12,7 +12,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.errors import ShapeError
-from chainrule.ops._common import broadcast_error, shape_of
+from chainrule.ops._common import operand_error, shape_of
 
 
 class Add(Function):
@@ -21,8 +21,8 @@ class Add(Function):
     def forward(self, x: Any, y: Any) -> Any:
         try:
             return x + y
-        except ValueError:
-            raise broadcast_error("add", x, y) from None
+        except (ValueError, TypeError) as error:
+            raise operand_error("add", error, x, y) from None
 
     def backward(self, grad: Any) -> Any:
         return grad, grad
@@ -39,8 +39,8 @@ class Subtract(Function):
     def forward(self, x: Any, y: Any) -> Any:
         try:
             return x - y
-        except ValueError:
-            raise broadcast_error("subtract", x, y) from None
+        except (ValueError, TypeError) as error:
+            raise operand_error("subtract", error, x, y) from None
 
     def backward(self, grad: Any) -> Any:
         return grad, -grad
@@ -58,8 +58,8 @@ class Multiply(Function):
         self.save_for_backward(x, y)
         try:
             return x * y
-        except ValueError:
-            raise broadcast_error("multiply", x, y) from None
+        except (ValueError, TypeError) as error:
+            raise operand_error("multiply", error, x, y) from None
 
     def backward(self, grad: Any) -> Any:
         x, y = self.saved
@@ -79,8 +79,8 @@ class Divide(Function):
         self.save_for_backward(x, y)
         try:
             return np.true_divide(x, y)
-        except ValueError:
-            raise broadcast_error("divide", x, y) from None
+        except (ValueError, TypeError) as error:
+            raise operand_error("divide", error, x, y) from None
 
     def backward(self, grad: Any) -> Any:
         x, y = self.saved
@@ -116,8 +116,8 @@ class Power(Function):
         self.save_for_backward(x, p)
         try:
             return np.power(x, p)
-        except ValueError:
-            raise broadcast_error("power", x, p) from None
+        except (ValueError, TypeError) as error:
+            raise operand_error("power", error, x, p) from None
 
     def backward(self, grad: Any) -> Any:
         x, p = self.saved

@@ -14,7 +14,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.errors import DTypeError
-from chainrule.ops._common import broadcast_error
+from chainrule.ops._common import operand_error
 
 
 class Exp(Function):
@@ -171,9 +171,12 @@ class Maximum(Function):
     def forward(self, x: Any, y: Any) -> Any:
         try:
             out = np.maximum(x, y)
-        except ValueError:
-            raise broadcast_error("maximum", x, y) from None
-        self.save_for_backward(_share_of_first(x > y, x == y, out.dtype))
+        except (ValueError, TypeError) as error:
+            raise operand_error("maximum", error, x, y) from None
+        # NOTE: a nan wins: it is what the output holds, so it gets the
+        # gradient (PyTorch does the same).
+        wins = (x > y) | (np.isnan(x) if out.dtype.kind == "f" else False)
+        self.save_for_backward(_share_of_first(wins, x == y, out.dtype))
         return out
 
     def backward(self, grad: Any) -> Any:
@@ -191,9 +194,10 @@ class Minimum(Function):
     def forward(self, x: Any, y: Any) -> Any:
         try:
             out = np.minimum(x, y)
-        except ValueError:
-            raise broadcast_error("minimum", x, y) from None
-        self.save_for_backward(_share_of_first(x < y, x == y, out.dtype))
+        except (ValueError, TypeError) as error:
+            raise operand_error("minimum", error, x, y) from None
+        wins = (x < y) | (np.isnan(x) if out.dtype.kind == "f" else False)
+        self.save_for_backward(_share_of_first(wins, x == y, out.dtype))
         return out
 
     def backward(self, grad: Any) -> Any:
@@ -235,8 +239,8 @@ class Where(Function):
             )
         try:
             out = np.where(condition, x, y)
-        except ValueError:
-            raise broadcast_error("where", condition, x, y) from None
+        except (ValueError, TypeError) as error:
+            raise operand_error("where", error, condition, x, y) from None
         self.save_for_backward(condition)
         return out
 
