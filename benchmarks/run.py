@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-WORKLOADS = ("chain", "mlp")
+WORKLOADS = ("chain", "mlp", "gradcheck")
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     import chain
+    import gradcheck_workload
     import machine
     import mlp
 
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     torch_note: str | None = "PyTorch left out (--no-torch)"
     if not args.no_torch:
         torch, torch_note = import_torch()
-    modules = {"chain": chain, "mlp": mlp}
+    modules = {"chain": chain, "mlp": mlp, "gradcheck": gradcheck_workload}
 
     results: dict[str, Any] = {
         "machine": machine.describe(torch),
