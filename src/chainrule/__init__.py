@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, nn
+from chainrule import autograd, nn, optim
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -150,6 +150,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "optim",
     "pad",
     "permute",
     "power",

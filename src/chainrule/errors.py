@@ -45,4 +45,8 @@ class NotDifferentiableError(ChainruleError, TypeError):
 
 
 class StateDictError(ChainruleError, RuntimeError):
-    """A state dict that does not fit its module: missing or unexpected keys, shapes."""
+    """A state dict that does not fit its module, optimizer or scheduler."""
+
+
+class NonFiniteError(ChainruleError, RuntimeError):
+    """A value that must be finite is not: the total gradient norm when clipping."""

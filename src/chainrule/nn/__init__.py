@@ -16,6 +16,7 @@ every input that requires grad (data gradients).
 [(4, 2), (4,), (1, 4), (1,)]
 """
 
+from chainrule.nn import utils
 from chainrule.nn.activation import (
     ELU,
     GELU,
@@ -50,4 +51,5 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "utils",
 ]
