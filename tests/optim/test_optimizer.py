@@ -215,10 +215,12 @@ def test_zero_grad_replaces_a_gradient_that_is_part_of_a_graph() -> None:
 
 
 def test_a_gradient_of_the_wrong_shape_is_refused() -> None:
+    # .grad's setter checks the shape; .data may still be reshaped after it.
     w = cr.zeros(3, requires_grad=True)
-    w.grad = cr.ones(1)
+    w.grad = cr.ones(3)
+    w.data = np.zeros(1)
     with pytest.raises(
-        ShapeError, match=r"weight of shape \(3,\) has a gradient of shape \(1,\)"
+        ShapeError, match=r"weight of shape \(1,\) has a gradient of shape \(3,\)"
     ):
         optim.SGD([w]).step()
 

@@ -171,3 +171,24 @@ def seed_gradient(root: Any, gradient: Any, create_graph: bool, where: str) -> A
     # A recorded backward hands Tensors to every rule, so that each rule's
     # result can be differentiated (see autograd.function).
     return Tensor(seed) if create_graph else seed
+
+
+def clear_grad(tensor: Any, set_to_none: bool = True) -> None:
+    """Forget ``tensor.grad`` before the next backward (zero_grad, for one tensor).
+
+    ``set_to_none=False`` fills it with zeros instead: in place when the
+    gradient is a plain array the tensor owns, by replacement when it belongs
+    to a recorded graph (``create_graph=True``), whose saved values an
+    in-place write would change.
+    """
+    from chainrule.tensor import Tensor
+
+    grad = tensor.grad
+    if grad is None:
+        return
+    if set_to_none:
+        tensor.grad = None
+    elif grad.grad_fn is None and grad.data.flags.writeable:
+        grad.data.fill(0)
+    else:
+        tensor.grad = Tensor(np.zeros_like(grad.data))

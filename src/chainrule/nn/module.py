@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from chainrule.autograd.api import clear_grad
 from chainrule.errors import StateDictError
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -368,17 +369,7 @@ class Module:
         PyTorch); ``set_to_none=False`` fills it with zeros instead.
         """
         for param in self.parameters():
-            grad = param.grad
-            if grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            elif grad.grad_fn is None and grad.data.flags.writeable:
-                grad.data.fill(0)
-            else:
-                # A gradient recorded by create_graph=True belongs to a graph;
-                # zeroing it in place would change values saved there.
-                param.grad = Tensor(np.zeros_like(grad.data))
+            clear_grad(param, set_to_none)
 
     # --- saving and loading -----------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd.api import clear_grad
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.errors import DTypeError, ShapeError, StateDictError
 from chainrule.tensor import Tensor
@@ -162,7 +163,7 @@ class Optimizer:
         """
         for group in self.param_groups:
             for param in group["params"]:
-                _clear_grad(param, set_to_none)
+                clear_grad(param, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every weight that has a gradient; weights without are skipped.
@@ -514,20 +515,6 @@ def _check_unique(params: list[Tensor], groups: list[ParamGroup], where: str) ->
                 f"{where}: some weights are already in parameter group {i}; "
                 "a weight belongs to one group only"
             )
-
-
-def _clear_grad(param: Tensor, set_to_none: bool) -> None:
-    grad = param.grad
-    if grad is None:
-        return
-    if set_to_none:
-        param.grad = None
-    elif grad.grad_fn is None and grad.data.flags.writeable:
-        grad.data.fill(0)
-    else:
-        # A gradient recorded by create_graph=True belongs to a graph;
-        # zeroing it in place would change values saved there.
-        param.grad = Tensor(np.zeros_like(grad.data))
 
 
 def _gradient_of(param: Tensor, owner: str) -> np.ndarray:
