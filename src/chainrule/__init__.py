@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, nn, optim
+from chainrule import autograd, functional, nn, optim
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -64,6 +64,7 @@ from chainrule.ops.elementwise import (
     where,
 )
 from chainrule.ops.indexing import getitem, scatter_add
+from chainrule.ops.normalization import standardize
 from chainrule.ops.reduction import (
     argmax,
     argmin,
@@ -126,6 +127,7 @@ __all__ = [
     "flatten",
     "from_numpy",
     "full",
+    "functional",
     "gelu",
     "get_default_dtype",
     "getitem",
@@ -169,6 +171,7 @@ __all__ = [
     "sqrt",
     "squeeze",
     "stack",
+    "standardize",
     "std",
     "subtract",
     "sum",

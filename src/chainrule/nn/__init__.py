@@ -16,7 +16,7 @@ every input that requires grad (data gradients).
 [(4, 2), (4,), (1, 4), (1,)]
 """
 
-from chainrule.nn import utils
+from chainrule.nn import init, utils
 from chainrule.nn.activation import (
     ELU,
     GELU,
@@ -29,21 +29,31 @@ from chainrule.nn.activation import (
     Tanh,
 )
 from chainrule.nn.container import Sequential
+from chainrule.nn.dropout import Dropout
 from chainrule.nn.flatten import Flatten
 from chainrule.nn.linear import Identity, Linear
+from chainrule.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from chainrule.nn.module import IncompatibleKeys, Module
+from chainrule.nn.normalization import BatchNorm1d, LayerNorm
 from chainrule.nn.parameter import Parameter
 
 __all__ = [
     "ELU",
     "GELU",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
+    "Dropout",
     "Flatten",
     "Identity",
     "IncompatibleKeys",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MSELoss",
     "Module",
+    "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",
@@ -51,5 +61,6 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "init",
     "utils",
 ]

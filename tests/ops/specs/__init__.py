@@ -9,6 +9,7 @@ from tests.ops.specs import (
     arithmetic,
     elementwise,
     indexing,
+    normalization,
     reduction,
     shape,
 )
@@ -20,6 +21,7 @@ OP_TABLE = [
     *reduction.SPECS,
     *shape.SPECS,
     *indexing.SPECS,
+    *normalization.SPECS,
 ]
 
 names = [spec.name for spec in OP_TABLE]
