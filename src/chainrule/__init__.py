@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, nn
+from chainrule import autograd, data, nn
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -114,6 +114,7 @@ __all__ = [
     "clip",
     "concatenate",
     "cos",
+    "data",
     "default_generator",
     "divide",
     "elu",

@@ -46,3 +46,11 @@ class NotDifferentiableError(ChainruleError, TypeError):
 
 class StateDictError(ChainruleError, RuntimeError):
     """A state dict that does not fit its module: missing or unexpected keys, shapes."""
+
+
+class DataError(ChainruleError, ValueError):
+    """A data file or dataset that cannot be read: bad format, missing key, sizes."""
+
+
+class MissingDependencyError(ChainruleError, ImportError):
+    """An optional package a feature needs is not installed; says what to install."""
