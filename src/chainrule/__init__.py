@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, functional, nn, optim
+from chainrule import autograd, data, functional, nn, optim
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -115,6 +115,7 @@ __all__ = [
     "clip",
     "concatenate",
     "cos",
+    "data",
     "default_generator",
     "divide",
     "elu",

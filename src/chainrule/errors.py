@@ -50,3 +50,11 @@ class StateDictError(ChainruleError, RuntimeError):
 
 class NonFiniteError(ChainruleError, RuntimeError):
     """A value that must be finite is not: the total gradient norm when clipping."""
+
+
+class DataError(ChainruleError, ValueError):
+    """A data file or dataset that cannot be read: bad format, missing key, sizes."""
+
+
+class MissingDependencyError(ChainruleError, ImportError):
+    """An optional package a feature needs is not installed; says what to install."""

@@ -1,0 +1,343 @@
+"""Loading your own data files: ``load_csv`` and ``load_npz``.
+
+Errors name the file and, for a CSV, the line and the column, so a bad value
+can be found and fixed in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chainrule.data.dataset import LabelledDataset
+from chainrule.dtypes import get_default_dtype
+from chainrule.errors import DataError, DTypeError
+
+PathLike = str | os.PathLike[str]
+
+
+def load_csv(
+    path: PathLike,
+    *,
+    target: str | int,
+    delimiter: str = ",",
+    dtype: Any = None,
+) -> LabelledDataset:
+    """Load a CSV file with a header row: the target column and numeric features.
+
+    Every column but ``target`` is a feature and must hold numbers. A
+    numeric target gives int64 labels when every value is a whole number
+    (float values otherwise, e.g. for regression); any other target is read
+    as class names, numbered in sorted order: label ``k`` is
+    ``class_names[k]``.
+
+    Parameters
+    ----------
+    path
+        The file, UTF-8 (a byte-order mark is fine). Blank lines are
+        skipped and spaces around values ignored; quoted fields may hold the
+        delimiter.
+    target
+        The target column: its name in the header, or its index (negative
+        counts from the end).
+    delimiter
+        The field separator.
+    dtype
+        Float dtype of the features; default: the default dtype (float64).
+
+    Returns
+    -------
+    LabelledDataset
+        ``x`` (rows x features), ``y``, ``feature_names`` (the header without
+        the target) and ``class_names`` (None for a numeric target).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from chainrule.data import load_csv
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pets.csv"
+    >>> _ = path.write_text("weight,height,kind\\n4.0,25,cat\\n30,60,dog\\n")
+    >>> pets = load_csv(path, target="kind")
+    >>> pets.x.tolist(), pets.y.tolist(), pets.class_names
+    ([[4.0, 25.0], [30.0, 60.0]], [0, 1], ('cat', 'dog'))
+    """
+    path = Path(path)
+    dtype = _float_dtype("load_csv", dtype)
+    header, rows, lines = _read_rows(path, delimiter)
+    column = _target_column(path, header, target)
+
+    features = [i for i in range(len(header)) if i != column]
+    x = _parse_features(path, header, rows, lines, features, dtype)
+    y, class_names = _parse_target(path, header[column], rows, lines, column, dtype)
+    return LabelledDataset(
+        x,
+        y,
+        name=path.name,
+        description=(
+            f"{len(rows)} rows of {path}; target column {header[column]!r}, "
+            f"features: the other {len(features)} columns"
+        ),
+        feature_names=[header[i] for i in features],
+        class_names=class_names,
+    )
+
+
+def _read_rows(
+    path: Path, delimiter: str
+) -> tuple[list[str], list[list[str]], list[int]]:
+    header: list[str] | None = None
+    rows, lines = [], []
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file, delimiter=delimiter, skipinitialspace=True)
+        try:
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if header is None:
+                    header = [name.strip() for name in row]
+                    continue
+                if len(row) != len(header):
+                    raise DataError(
+                        f"load_csv: {path}, line {reader.line_num}: "
+                        f"{len(row)} fields, but the header has {len(header)} "
+                        f"columns ({_listed(header)}); every row needs one "
+                        "value per column"
+                    )
+                rows.append(row)
+                lines.append(reader.line_num)
+        except UnicodeDecodeError as error:
+            raise DataError(
+                f"load_csv: {path} is not UTF-8 text ({error}); is it a CSV file?"
+            ) from None
+        except csv.Error as error:
+            raise DataError(
+                f"load_csv: {path}, line {reader.line_num}: {error}"
+            ) from None
+
+    if header is None:
+        raise DataError(
+            f"load_csv: {path} is empty; expected a header row naming the "
+            "columns, then one row per sample"
+        )
+    if not rows:
+        raise DataError(
+            f"load_csv: {path} has a header ({_listed(header)}) but no data rows"
+        )
+    return header, rows, lines
+
+
+def _target_column(path: Path, header: list[str], target: Any) -> int:
+    if isinstance(target, str):
+        found = [i for i, name in enumerate(header) if name == target.strip()]
+        if not found:
+            raise DataError(
+                f"load_csv: {path} has no column {target!r}; its columns are "
+                f"{_listed(header)}. Pass target= one of these names, or a "
+                "column index"
+            )
+        if len(found) > 1:
+            raise DataError(
+                f"load_csv: {path} has {len(found)} columns named {target!r} "
+                f"(indexes {found}); pass target= as an index"
+            )
+        return found[0]
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        raise TypeError(
+            "load_csv: target must be a column name (str) or index (int), "
+            f"got {type(target).__name__} {target!r}"
+        )
+    n = len(header)
+    if not -n <= target < n:
+        raise DataError(
+            f"load_csv: target={target} is out of range: {path} has {n} "
+            f"columns ({_listed(header)}); use 0 to {n - 1}, or a name"
+        )
+    return int(target) % n
+
+
+def _parse_features(
+    path: Path,
+    header: list[str],
+    rows: list[list[str]],
+    lines: list[int],
+    features: list[int],
+    dtype: np.dtype[Any],
+) -> np.ndarray:
+    values = []
+    for row, line in zip(rows, lines, strict=True):
+        try:
+            values.append([float(row[i]) for i in features])
+        except ValueError:
+            raise _not_a_number(path, line, header, row, features) from None
+    return (
+        np.array(values, dtype=np.float64)
+        .reshape(len(rows), len(features))
+        .astype(dtype)
+    )
+
+
+def _parse_target(
+    path: Path,
+    name: str,
+    rows: list[list[str]],
+    lines: list[int],
+    column: int,
+    dtype: np.dtype[Any],
+) -> tuple[np.ndarray, list[str] | None]:
+    texts = [row[column].strip() for row in rows]
+    for text, line in zip(texts, lines, strict=True):
+        if not text:
+            raise DataError(
+                f"load_csv: {path}, line {line}, target column {name!r} "
+                f"(index {column}): the value is empty; fill it in or drop "
+                "the row"
+            )
+    try:
+        numbers = [float(text) for text in texts]
+    except ValueError:
+        # NOTE: sorted, so the numbering does not depend on the row order.
+        class_names = sorted(set(texts))
+        index = {c: k for k, c in enumerate(class_names)}
+        return np.array([index[t] for t in texts], dtype=np.int64), class_names
+
+    if all(math.isfinite(v) and v == int(v) for v in numbers):
+        return np.array(numbers).astype(np.int64), None
+    return np.array(numbers, dtype=dtype), None
+
+
+def _not_a_number(
+    path: Path, line: int, header: list[str], row: list[str], features: list[int]
+) -> DataError:
+    for i in features:
+        try:
+            float(row[i])
+        except ValueError:
+            text = row[i]
+            problem = "is empty" if not text.strip() else f"is {text!r}, not a number"
+            return DataError(
+                f"load_csv: {path}, line {line}, column {header[i]!r} (index "
+                f"{i}): the value {problem}; feature columns must be numeric "
+                "(fill in or drop the row, encode the column as numbers, or "
+                "choose it as target=)"
+            )
+    raise AssertionError("a feature value failed to parse but none is bad")
+
+
+def load_npz(
+    path: PathLike, x_key: str = "x", y_key: str = "y", dtype: Any = None
+) -> LabelledDataset:
+    """Load features and labels from a NumPy ``.npz`` archive (``np.savez``).
+
+    Arrays holding Python objects are refused: loading them means unpickling,
+    which can run any code the file's author put in it.
+
+    Parameters
+    ----------
+    path
+        The archive.
+    x_key, y_key
+        The names of the feature and label arrays in the archive.
+    dtype
+        Convert the features to this dtype; default: keep the stored dtype.
+
+    Returns
+    -------
+    LabelledDataset
+        ``x`` and ``y`` as stored (integer labels become int64; string labels
+        become classes numbered in sorted order, named in ``class_names``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> from chainrule.data import load_npz
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "data.npz"
+    >>> np.savez(path, x=np.zeros((3, 2)), y=np.array([0, 1, 1]))
+    >>> data = load_npz(path)
+    >>> data.x.shape, data.y.tolist()
+    ((3, 2), [0, 1, 1])
+    """
+    path = Path(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise DataError(
+            f"load_npz: {path} is not a NumPy .npz archive ({error}); save "
+            "one with np.savez(path, x=features, y=labels)"
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(
+            f"load_npz: {path} holds a single array (an .npy file), not an "
+            ".npz archive of named arrays; save both with "
+            "np.savez(path, x=features, y=labels)"
+        )
+
+    with archive:
+        x = _array(archive, path, x_key, "x_key")
+        y = _array(archive, path, y_key, "y_key")
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        raise DataError(
+            f"load_npz: {path}: {x_key!r} has shape {x.shape} and {y_key!r} "
+            f"has shape {y.shape}; they need the same length along the first "
+            "axis (one entry per sample)"
+        )
+    if x.dtype.kind not in "biuf":
+        raise DataError(
+            f"load_npz: {path}: features {x_key!r} have dtype {x.dtype}; "
+            "features must be numeric"
+        )
+
+    class_names = None
+    if y.dtype.kind in "US":
+        names, y = np.unique(y, return_inverse=True)
+        class_names = [str(c) for c in names]
+    if y.dtype.kind in "biu":
+        y = y.astype(np.int64)
+    return LabelledDataset(
+        x if dtype is None else x.astype(dtype),
+        y,
+        name=path.name,
+        description=(
+            f"arrays {x_key!r} {x.shape} {x.dtype} and {y_key!r} {y.shape} of {path}"
+        ),
+        class_names=class_names,
+    )
+
+
+def _array(archive: Any, path: Path, key: str, argument: str) -> np.ndarray:
+    if key not in archive.files:
+        raise DataError(
+            f"load_npz: {path} has no array {key!r}; its arrays are "
+            f"{_listed(archive.files)}. Pass {argument}= one of these names"
+        )
+    try:
+        array: np.ndarray = archive[key]
+    except ValueError as error:
+        if "pickle" not in str(error):
+            raise DataError(f"load_npz: {path}, array {key!r}: {error}") from None
+        raise DataError(
+            f"load_npz: array {key!r} in {path} holds Python objects "
+            "(dtype=object), which load only by unpickling, and unpickling "
+            "can run any code put into the file; chainrule refuses it. "
+            f"Re-save it with a numeric dtype, e.g. np.savez(path, {key}="
+            "array.astype(np.float64))"
+        ) from None
+    return array
+
+
+def _float_dtype(where: str, dtype: Any) -> np.dtype[Any]:
+    resolved = get_default_dtype() if dtype is None else np.dtype(dtype)
+    if resolved.kind != "f":
+        raise DTypeError(f"{where}: dtype must be a float dtype, got {resolved}")
+    return resolved
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(repr(name) for name in names)
