@@ -50,3 +50,7 @@ class StateDictError(ChainruleError, RuntimeError):
 
 class NonFiniteError(ChainruleError, RuntimeError):
     """A value that must be finite is not: the total gradient norm when clipping."""
+
+
+class CheckpointError(ChainruleError, ValueError):
+    """A saved file that cannot be loaded: damaged, not chainrule's, or not a fit."""
