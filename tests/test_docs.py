@@ -23,7 +23,10 @@ def textwrap_dedent(code: str) -> str:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
-def test_python_blocks_run_in_order(page: Path) -> None:
+def test_python_blocks_run_in_order(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # files the examples save stay out of the repo
     namespace: dict[str, object] = {}
     code_blocks = blocks(page)
     for k, code in enumerate(code_blocks):

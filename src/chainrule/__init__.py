@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, data, functional, nn, optim
+from chainrule import autograd, data, functional, io, nn, optim
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -29,6 +29,7 @@ from chainrule.creation import (
 )
 from chainrule.dtypes import get_default_dtype, set_default_dtype
 from chainrule.gradcheck import check_layer, gradcheck, gradgradcheck
+from chainrule.io import load, save
 from chainrule.ops.activation import (
     elu,
     erf,
@@ -134,8 +135,10 @@ __all__ = [
     "getitem",
     "gradcheck",
     "gradgradcheck",
+    "io",
     "is_grad_enabled",
     "leaky_relu",
+    "load",
     "log",
     "log_softmax",
     "logsumexp",
@@ -162,6 +165,7 @@ __all__ = [
     "ravel",
     "relu",
     "reshape",
+    "save",
     "scatter_add",
     "set_default_dtype",
     "sigmoid",

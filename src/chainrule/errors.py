@@ -58,3 +58,7 @@ class DataError(ChainruleError, ValueError):
 
 class MissingDependencyError(ChainruleError, ImportError):
     """An optional package a feature needs is not installed; says what to install."""
+
+
+class CheckpointError(ChainruleError, ValueError):
+    """A saved file that cannot be loaded: damaged, not chainrule's, or not a fit."""
