@@ -11,7 +11,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from chainrule.cli import gradcheck_command
+from chainrule.cli import (
+    evaluate_command,
+    gradcheck_command,
+    predict_command,
+    train_command,
+)
 from chainrule.cli.errors import UsageError
 
 
@@ -21,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reverse-mode automatic differentiation on NumPy.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train_command.register(commands)
+    evaluate_command.register(commands)
+    predict_command.register(commands)
     gradcheck_command.register(commands)
     return parser
 

@@ -1,0 +1,84 @@
+"""A trained model on disk: ``model.safetensors`` (weights) and ``model.json``.
+
+``model.json`` says how to rebuild and feed the network: its architecture
+(an MLPSpec), the standardisation fitted on the training split, the class
+names and where the data came from. The weights file holds the same record
+as its metadata, so it stands on its own too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chainrule import io, nn
+from chainrule.cli.errors import UsageError
+from chainrule.cli.models import MLPSpec, build_mlp
+from chainrule.errors import ChainruleError, MissingDependencyError
+from chainrule.io._atomic import write_atomically
+
+WEIGHTS = "model.safetensors"
+DESCRIPTION = "model.json"
+
+
+def save_model(
+    folder: Path, model: nn.Module, spec: MLPSpec, info: dict[str, Any]
+) -> None:
+    record = {
+        "format": "chainrule.cli.mlp",
+        "version": 1,
+        "spec": spec.to_json(),
+        **info,
+    }
+    try:
+        io.save_model(model, folder / WEIGHTS, metadata=record)
+    except MissingDependencyError as error:
+        raise UsageError(str(error)) from None
+    text = json.dumps(record, indent=2) + "\n"
+
+    def write(temp: str) -> None:
+        Path(temp).write_text(text)
+
+    write_atomically(str(folder / DESCRIPTION), write, "train")
+
+
+def load_model(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
+    """The network saved in ``folder`` and its record."""
+    folder = Path(folder)
+    if folder.is_file() and folder.name in (WEIGHTS, DESCRIPTION):
+        folder = folder.parent
+    description = folder / DESCRIPTION
+    if not description.exists():
+        raise UsageError(
+            f"{folder} holds no trained model ({DESCRIPTION} is missing); give "
+            "the output folder of `chainrule train`"
+        )
+    try:
+        record = json.loads(description.read_text())
+        spec = MLPSpec.from_json(record["spec"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{description} is not a model description: {error}") from None
+
+    model = build_mlp(spec, np.random.default_rng(0))
+    try:
+        io.load_model(model, folder / WEIGHTS)
+    except (ChainruleError, OSError) as error:
+        raise UsageError(
+            f"cannot load the weights in {folder / WEIGHTS}: {error}"
+        ) from None
+    return model, record
+
+
+def standardized(record: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """Features scaled with the statistics of the training split."""
+    mean = np.asarray(record["standardize"]["mean"])
+    std = np.asarray(record["standardize"]["std"])
+    if x.ndim != 2 or x.shape[1] != mean.size:
+        raise UsageError(
+            f"the model takes {mean.size} features per row, but the data has "
+            f"shape {x.shape}"
+        )
+    return (x - mean) / std

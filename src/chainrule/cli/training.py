@@ -1,0 +1,160 @@
+"""Training and evaluating a classifier: the loop behind ``chainrule train``.
+
+Everything here uses the library's public API (nn, optim, functional, data),
+as a user's own script would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from chainrule import functional as F
+from chainrule import nn, optim
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.cli.errors import UsageError
+from chainrule.data import DataLoader, TensorDataset
+from chainrule.tensor import Tensor
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+
+
+@dataclass
+class Settings:
+    """The training options, as given on the command line."""
+
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    epochs: int = 30
+    batch_size: int = 64
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    clip_norm: float | None = None
+    seed: int = 0
+
+
+@dataclass
+class History:
+    """Per-epoch numbers, written to metrics.json and drawn as curves."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    clipped_steps: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[Any]]:
+        return {k: list(v) for k, v in vars(self).items()}
+
+
+def make_optimizer(model: nn.Module, settings: Settings) -> optim.Optimizer:
+    params = list(model.parameters())
+    name = settings.optimizer
+    if name == "sgd":
+        return optim.SGD(
+            params,
+            lr=settings.lr,
+            momentum=settings.momentum,
+            weight_decay=settings.weight_decay,
+        )
+    if name == "adam":
+        return optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    if name == "adamw":
+        return optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    raise UsageError(
+        f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}"
+    )
+
+
+def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``(x, y)``."""
+    model.eval()
+    with no_grad():
+        logits = model(Tensor(x))
+        loss = F.cross_entropy(logits, Tensor(y)).item()
+        accuracy = float((logits.data.argmax(axis=1) == y).mean())
+    return loss, accuracy
+
+
+def predict_proba(model: nn.Module, x: np.ndarray) -> np.ndarray:
+    model.eval()
+    with no_grad():
+        return F.softmax(model(Tensor(x)), axis=1).data
+
+
+def fit(
+    model: nn.Module,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    settings: Settings,
+    progress: Callable[[int, str], Any] | None = None,
+) -> History:
+    """Train with mini-batches; evaluate on the test split after every epoch.
+
+    ``progress(total, description)`` makes a progress bar for one epoch: an
+    object with ``update(n)``, ``set_postfix(**values)`` and ``close()``
+    (a ``tqdm`` bar has them).
+    """
+    optimizer = make_optimizer(model, settings)
+    loader = DataLoader(
+        TensorDataset(*train),
+        batch_size=settings.batch_size,
+        shuffle=True,
+        seed=settings.seed,
+    )
+    history = History()
+    for epoch in range(1, settings.epochs + 1):
+        bar = None
+        if progress is not None:
+            bar = progress(len(loader), f"epoch {epoch}/{settings.epochs}")
+
+        model.train()
+        total_loss = 0.0
+        total_correct = seen = clipped = 0
+        norms = []
+        for x, y in loader:
+            optimizer.zero_grad()
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            loss.backward()
+            if settings.clip_norm is not None:
+                norm = float(
+                    nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
+                )
+                norms.append(norm)
+                clipped += norm > settings.clip_norm
+            optimizer.step()
+
+            n = len(y)
+            total_loss += loss.item() * n
+            total_correct += int((logits.data.argmax(axis=1) == y.data).sum())
+            seen += n
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(
+                    loss=f"{total_loss / seen:.4f}",
+                    acc=f"{total_correct / seen:.3f}",
+                    refresh=False,
+                )
+
+        test_loss, test_accuracy = evaluate(model, *test)
+        history.train_loss.append(total_loss / max(seen, 1))
+        history.train_accuracy.append(total_correct / max(seen, 1))
+        history.test_loss.append(test_loss)
+        history.test_accuracy.append(test_accuracy)
+        history.grad_norm.append(float(np.median(norms)) if norms else float("nan"))
+        history.clipped_steps.append(int(clipped))
+        if bar is not None:
+            bar.set_postfix(
+                loss=f"{history.train_loss[-1]:.4f}",
+                acc=f"{history.train_accuracy[-1]:.3f}",
+                test_acc=f"{test_accuracy:.3f}",
+            )
+            bar.close()
+    return history
