@@ -13,7 +13,8 @@ flowing. See ``chainrule.numpy_api`` for what NumPy functions dispatch to.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from chainrule.autograd import function as _function
 from chainrule.autograd import grad_mode as _grad_mode
 from chainrule.autograd.api import seed_gradient
 from chainrule.autograd.engine import run_backward
+from chainrule.autograd.hooks import HookDict, RemovableHandle
 from chainrule.dtypes import get_default_dtype, is_differentiable_dtype
 from chainrule.errors import (
     BackwardError,
@@ -61,6 +63,7 @@ class Tensor:
         "__weakref__",
         "_data",
         "_grad",
+        "_hooks",
         "_index",
         "_node",
         "_requires_grad",
@@ -315,6 +318,66 @@ class Tensor:
             )
         self._requires_grad = bool(requires_grad)
         return self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever the gradient with respect to this tensor
+        has been computed; a returned tensor replaces the gradient.
+
+        For a leaf, the hook sees each backward's gradient before it is added
+        into ``.grad``. Returns a handle whose ``remove()`` unregisters it.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3
+        >>> seen = []
+        >>> handle = h.register_hook(lambda g: seen.append(g.data.copy()))
+        >>> (h * h).sum().backward()
+        >>> seen[0]
+        array([ 6., 12.])
+        """
+        if not self._requires_grad:
+            raise BackwardError(
+                "register_hook on a tensor that does not require grad: no "
+                "gradient will ever reach it"
+            )
+        if self._node is None:
+            hooks = getattr(self, "_hooks", None)
+            if hooks is None:
+                hooks = self._hooks = HookDict()
+        else:
+            node = self._node
+            if node._hooks is None:
+                node._hooks = {}
+            hooks = node._hooks.setdefault(self._index, HookDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward.
+
+        Leaves keep theirs anyway. Use it to read a data gradient, the
+        gradient of the loss with respect to an intermediate value.
+        """
+        if not self._requires_grad:
+            raise BackwardError(
+                "retain_grad on a tensor that does not require grad: no "
+                "gradient will ever reach it"
+            )
+        if self._node is None:
+            return
+        node = self._node
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._index] = weakref.ref(self)
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """True after ``retain_grad()`` on a non-leaf tensor."""
+        return self._retains_grad
 
     def backward(
         self,

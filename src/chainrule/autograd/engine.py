@@ -27,6 +27,7 @@ import numpy as np
 from chainrule.autograd import function as _function
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function, backward_state
+from chainrule.autograd.hooks import run_hooks
 from chainrule.errors import GradientError
 
 
@@ -71,6 +72,8 @@ def run_backward(
             slots = buffers.pop(node, None)
             grads_in = None
             if slots is not None:
+                if node._hooks is not None or node._retained is not None:
+                    slots = _node_hooks(node, slots)
                 if sink.watches_nodes:
                     sink.node_output(node, slots)
                 grads_in = _call_backward(node, slots, create_graph)
@@ -154,6 +157,9 @@ class _Sink:
             self.positions.setdefault(key, []).append(position)
 
     def leaf(self, leaf: Any, grad: Any, saved: Any) -> None:
+        hooks = getattr(leaf, "_hooks", None)
+        if hooks:
+            grad = _through_hooks(hooks, grad, self.create_graph)
         if self.captured is None:
             _accumulate_leaf(leaf, grad, self.delivered, self.create_graph, saved)
             return
@@ -165,6 +171,40 @@ class _Sink:
         for j, grad in enumerate(slots):
             for position in self.positions.get((id(node), j), ()):
                 self.captured[position] = grad
+
+
+def _node_hooks(node: Function, slots: list[Any]) -> list[Any]:
+    """Run the hooks on a node's outputs, then keep retained gradients."""
+    create_graph = backward_state.differentiable
+    slots = list(slots)
+    for index, hooks in (node._hooks or {}).items():
+        if hooks and slots[index] is not None:
+            slots[index] = _through_hooks(hooks, slots[index], create_graph)
+    for index, ref in (node._retained or {}).items():
+        tensor = ref()
+        if tensor is not None and slots[index] is not None:
+            grad = slots[index]
+            if not isinstance(grad, _function._Tensor):
+                grad = _function._Tensor(np.array(grad, copy=True))
+            tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+    return slots
+
+
+def _through_hooks(hooks: Any, grad: Any, create_graph: bool) -> Any:
+    """Hooks see a Tensor (as in PyTorch); the engine keeps working on arrays."""
+    Tensor = _function._Tensor
+    wrapped = grad if isinstance(grad, Tensor) else Tensor(grad)
+    result = run_hooks(hooks, wrapped)
+    if result is wrapped:
+        return grad
+    if not isinstance(result, Tensor):
+        result = Tensor(np.asarray(result))
+    if result.shape != wrapped.shape:
+        raise GradientError(
+            f"a gradient hook returned shape {result.shape} for a gradient of "
+            f"shape {wrapped.shape}; a hook must keep the shape (or return None)"
+        )
+    return result if create_graph else result._data
 
 
 def _call_backward(node: Function, slots: list[Any], create_graph: bool) -> Any:

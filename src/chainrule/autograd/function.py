@@ -81,6 +81,10 @@ class Function:
     _input_ids: tuple[int, ...]
     _output_ids: tuple[int, ...]
     _n_outputs: int
+    # Hooks on this node's outputs, by output index (see autograd.hooks);
+    # class-level None so that nodes without hooks pay nothing.
+    _hooks: dict[int, Any] | None = None
+    _retained: dict[int, Any] | None = None
     _output_meta: tuple[tuple[tuple[int, ...], np.dtype[Any]], ...]
     _released: bool
 

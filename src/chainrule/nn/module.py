@@ -28,7 +28,9 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from chainrule.autograd.api import clear_grad
+from chainrule.autograd.hooks import HookDict, RemovableHandle
 from chainrule.errors import StateDictError
+from chainrule.nn import hooks
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
@@ -82,6 +84,9 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", HookDict())
+        object.__setattr__(self, "_forward_hooks", HookDict())
+        object.__setattr__(self, "_backward_hooks", HookDict())
 
     # --- running -------------------------------------------------------------
 
@@ -94,7 +99,48 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+            return self.forward(*args, **kwargs)
+
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        call = None
+        if self._backward_hooks:
+            call, args = hooks.wrap_inputs(self, args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if call is not None:
+            output = hooks.wrap_outputs(call, output)
+        return output
+
+    # --- hooks ------------------------------------------------------------------
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, inputs)`` before each forward; may return new inputs."""
+        return _register(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, inputs, output)`` after each forward; may return a new output.
+
+        Call ``output.register_hook`` inside it to see the data gradient
+        arriving at the module's output.
+        """
+        return _register(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once per call, during backward.
+
+        ``grad_output`` holds the gradients with respect to the module's
+        outputs, ``grad_input`` those with respect to its tensor inputs
+        (None where an input needs none); a returned tuple replaces
+        ``grad_input``. See ``chainrule.nn.hooks`` for how it works.
+        """
+        return _register(self._backward_hooks, hook)
 
     # --- registering -----------------------------------------------------------
 
@@ -525,3 +571,9 @@ def _checked_value(
     if not target.flags.writeable:
         return array, f"the model's array for {key!r} is read-only"
     return array, None
+
+
+def _register(registry: HookDict, hook: Callable[..., Any]) -> RemovableHandle:
+    handle = RemovableHandle(registry)
+    registry[handle.id] = hook
+    return handle
