@@ -366,12 +366,17 @@ class Tensor:
                 "retain_grad on a tensor that does not require grad: no "
                 "gradient will ever reach it"
             )
-        if self._node is None:
+        if self._node is None or self._retains_grad:
             return
-        node = self._node
-        if node._retained is None:
-            node._retained = {}
-        node._retained[self._index] = weakref.ref(self)
+        ref = weakref.ref(self)
+
+        def keep(grad: Tensor) -> None:
+            tensor = ref()
+            if tensor is not None:
+                value = grad if grad._requires_grad else Tensor(grad._data.copy())
+                tensor._grad = value if tensor._grad is None else tensor._grad + value
+
+        self.register_hook(keep)
         self._retains_grad = True
 
     @property

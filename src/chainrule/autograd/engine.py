@@ -20,12 +20,13 @@ The life of one ``loss.backward()`` call:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as _function
-from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function, backward_state
 from chainrule.autograd.hooks import run_hooks
 from chainrule.errors import GradientError
@@ -66,17 +67,24 @@ def run_backward(
     grad_mode.state.enabled = create_graph
     backward_state.differentiable = create_graph
     ndarray = np.ndarray
+    check = anomaly.state.backward
+    # NOTE: in anomaly mode NumPy's own warnings would only repeat, less
+    # precisely, what the check reports: silence them there.
+    errors = np.errstate(all="ignore") if check else contextlib.nullcontext()
     try:
+        errors.__enter__()
         while ready:
             node = ready.pop()
             slots = buffers.pop(node, None)
             grads_in = None
             if slots is not None:
-                if node._hooks is not None or node._retained is not None:
+                if node._hooks is not None:
                     slots = _node_hooks(node, slots)
                 if sink.watches_nodes:
                     sink.node_output(node, slots)
                 grads_in = _call_backward(node, slots, create_graph)
+                if check:
+                    anomaly.check_gradients(node, slots, grads_in)
 
             for k, edge in enumerate(node.edges):
                 if edge is None:
@@ -109,6 +117,7 @@ def run_backward(
                 node._saved = None
                 node._released = True
     finally:
+        errors.__exit__(None, None, None)
         grad_mode.state.enabled = previous_mode
         backward_state.differentiable = False
     return sink.captured
@@ -174,19 +183,12 @@ class _Sink:
 
 
 def _node_hooks(node: Function, slots: list[Any]) -> list[Any]:
-    """Run the hooks on a node's outputs, then keep retained gradients."""
+    """Run the hooks on a node's outputs (retain_grad is one of them)."""
     create_graph = backward_state.differentiable
     slots = list(slots)
     for index, hooks in (node._hooks or {}).items():
         if hooks and slots[index] is not None:
             slots[index] = _through_hooks(hooks, slots[index], create_graph)
-    for index, ref in (node._retained or {}).items():
-        tensor = ref()
-        if tensor is not None and slots[index] is not None:
-            grad = slots[index]
-            if not isinstance(grad, _function._Tensor):
-                grad = _function._Tensor(np.array(grad, copy=True))
-            tensor._grad = grad if tensor._grad is None else tensor._grad + grad
     return slots
 
 

@@ -82,9 +82,8 @@ class Function:
     _output_ids: tuple[int, ...]
     _n_outputs: int
     # Hooks on this node's outputs, by output index (see autograd.hooks);
-    # class-level None so that nodes without hooks pay nothing.
+    # class-level None so that nodes without hooks pay one lookup.
     _hooks: dict[int, Any] | None = None
-    _retained: dict[int, Any] | None = None
     _output_meta: tuple[tuple[tuple[int, ...], np.dtype[Any]], ...]
     _released: bool
 
