@@ -37,7 +37,7 @@ def test_default_run_reaches_97_percent_and_writes_its_files(capsys, tmp_path) -
     accuracy = reported_accuracy(out)
     assert accuracy == pytest.approx(metrics["test_accuracy"], abs=5e-5)
     assert accuracy >= 0.97
-    assert metrics["dataset"] == "digits"
+    assert metrics["data"] == "digits"
     assert (
         len(metrics["history"]["test_accuracy"]) == metrics["settings"]["epochs"] == 30
     )
@@ -183,7 +183,10 @@ def test_training_evaluating_and_predicting_on_a_csv_file(capsys, tmp_path) -> N
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--test-size", "1.5"], "--test-size"),
         (["--hidden", "a,b"], "--hidden"),
-        (["--lr", "-1"], "--lr must be positive"),
+        (["--lr", "-1"], "--lr must be a positive"),
+        (["--lr", "inf"], "--lr must be a positive finite"),
+        (["--weight-decay", "nan"], "--weight-decay"),
+        (["--seed", "-1"], "--seed"),
         (["--data", "missing.csv"], "--target"),
         (["--data", "missing.csv", "--target", "y"], "missing.csv"),
         (["--target", "y"], "--target only applies"),

@@ -345,3 +345,22 @@ def test_warnings_are_silent_for_a_clean_float64_check() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cr.gradcheck(cr.sigmoid, leaf(4))
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"eps": 0.0}, "eps"),
+        ({"eps": float("nan")}, "eps"),
+        ({"atol": -1.0}, "atol"),
+        ({"rtol": float("inf")}, "rtol"),
+    ],
+)
+def test_bad_tolerances_are_refused(options, name) -> None:
+    with pytest.raises(ValueError, match=name):
+        cr.gradcheck(cr.tanh, leaf(2), **options)
+
+
+def test_a_function_without_float_output_has_nothing_to_check() -> None:
+    with pytest.raises(ValueError, match="no floating-point output"):
+        cr.gradcheck(lambda t: t.argmax(), leaf(3))

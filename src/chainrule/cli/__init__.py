@@ -41,6 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print(
+            f"chainrule {args.command}: error: out of memory (smaller sizes?)",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as error:
+        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 __all__ = ["build_parser", "main"]

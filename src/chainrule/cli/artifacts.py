@@ -50,6 +50,8 @@ def load_model(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
     folder = Path(folder)
     if folder.is_file() and folder.name in (WEIGHTS, DESCRIPTION):
         folder = folder.parent
+    if not folder.exists():
+        raise UsageError(f"no such folder: {folder}")
     description = folder / DESCRIPTION
     if not description.exists():
         raise UsageError(
@@ -59,6 +61,7 @@ def load_model(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
     try:
         record = json.loads(description.read_text())
         spec = MLPSpec.from_json(record["spec"])
+        check_record(record, spec)
     except (ValueError, KeyError, TypeError) as error:
         raise UsageError(f"{description} is not a model description: {error}") from None
 
@@ -70,6 +73,51 @@ def load_model(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
             f"cannot load the weights in {folder / WEIGHTS}: {error}"
         ) from None
     return model, record
+
+
+def check_record(record: dict[str, Any], spec: MLPSpec) -> None:
+    """The description must fit the network it describes."""
+    if record.get("format") != "chainrule.cli.mlp" or record.get("version") != 1:
+        raise ValueError(
+            f"format {record.get('format')!r} version {record.get('version')!r}; "
+            "this chainrule reads chainrule.cli.mlp version 1"
+        )
+    if len(record["class_names"]) != spec.out_features:
+        raise ValueError(
+            f"{len(record['class_names'])} class names for {spec.out_features} outputs"
+        )
+    for key in ("mean", "std"):
+        if len(record["standardize"][key]) != spec.in_features:
+            raise ValueError(
+                f"standardize.{key} has {len(record['standardize'][key])} values for "
+                f"{spec.in_features} features"
+            )
+
+
+def features_in_model_order(
+    x: np.ndarray, names: list[str], record: dict[str, Any], source: str
+) -> np.ndarray:
+    """The columns of ``x`` reordered to the features the model was trained on.
+
+    Columns are matched by name, so a file may order them differently; a file
+    whose names do not match the training features is refused rather than
+    read by position.
+    """
+    wanted = [str(n) for n in record["feature_names"]]
+    position = {name: k for k, name in enumerate(names)}
+    missing = [name for name in wanted if name not in position]
+    if missing:
+        raise UsageError(
+            f"{source} lacks the feature column(s) {', '.join(missing[:8])}"
+            f"{' ...' if len(missing) > 8 else ''}; the model was trained on: "
+            f"{', '.join(wanted[:8])}{' ...' if len(wanted) > 8 else ''}"
+        )
+    extra = sorted(set(names) - set(wanted))
+    if extra:
+        raise UsageError(
+            f"{source} has column(s) the model does not know: {', '.join(extra[:8])}"
+        )
+    return x[:, [position[name] for name in wanted]]
 
 
 def standardized(record: dict[str, Any], x: np.ndarray) -> np.ndarray:

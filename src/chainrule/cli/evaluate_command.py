@@ -1,8 +1,9 @@
 """``chainrule evaluate RUN``: accuracy of a trained model on its test split or a file.
 
 Without ``--data`` the model is evaluated on the test split it was trained
-against (rebuilt from the dataset, seed and test size it recorded). With
-``--data FILE --target COLUMN``, on every row of that CSV file.
+against, rebuilt from the dataset (or CSV file), seed and test size it
+recorded. With ``--data FILE --target COLUMN``, on every row of that CSV
+file; its labels are matched to the model's classes by name.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import numpy as np
 
 from chainrule.cli import artifacts
 from chainrule.cli.errors import UsageError
+from chainrule.cli.examples import encode, load_examples
 from chainrule.cli.training import evaluate
-from chainrule.data import load_csv, load_dataset, train_test_split
-from chainrule.errors import ChainruleError
+from chainrule.data import train_test_split
 
 
 def register(commands: Any) -> None:
@@ -41,7 +42,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model, record = artifacts.load_model(args.folder)
-    x, y, source = examples(args, record)
+    x, y, source = labelled_rows(args, record)
     loss, accuracy = evaluate(model, artifacts.standardized(record, x), y)
     result = {"source": source, "samples": len(y), "accuracy": accuracy, "loss": loss}
     if args.json:
@@ -51,37 +52,33 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def examples(
+def labelled_rows(
     args: argparse.Namespace, record: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, str]:
+    classes = record["class_names"]
     if (args.data is None) != (args.target is None):
         raise UsageError("--data and --target go together")
-    try:
-        if args.data is not None:
-            dataset = load_csv(args.data, target=args.target)
-            return dataset.x, dataset.y, str(args.data)
-        name = record.get("dataset")
-        if record.get("target") is not None or name not in (
-            "digits",
-            "iris",
-            "wine",
-            "breast_cancer",
-        ):
-            raise UsageError(
-                f"the model was trained on {name}; give --data FILE --target COLUMN "
-                "to evaluate it"
-            )
-        dataset = load_dataset(name)
-    except ChainruleError as error:
-        if isinstance(error, UsageError):
-            raise
-        raise UsageError(str(error)) from None
+    if args.data is not None:
+        examples = load_examples(None, args.data, args.target)
+        x = artifacts.features_in_model_order(
+            examples.x, examples.feature_names, record, str(args.data)
+        )
+        return x, encode(examples.labels, classes, str(args.data)), str(args.data)
+
+    recorded = record.get("data")
+    if recorded is not None and not Path(recorded).exists():
+        raise UsageError(
+            f"the model was trained on {recorded}, which no longer exists; give "
+            "--data FILE --target COLUMN"
+        )
+    examples = load_examples(
+        record.get("dataset"),
+        None if recorded is None else Path(recorded),
+        record.get("target"),
+    )
+    y = encode(examples.labels, classes, examples.source)
     split = record["split"]
     _, x_test, _, y_test = train_test_split(
-        dataset.x,
-        dataset.y,
-        test_size=split["test_size"],
-        seed=split["seed"],
-        stratify=dataset.y,
+        examples.x, y, test_size=split["test_size"], seed=split["seed"], stratify=y
     )
-    return x_test, y_test, f"{name} test split"
+    return x_test, y_test, f"{examples.source} test split"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
 import traceback
 import warnings
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 from chainrule.autograd.function import Function
 from chainrule.cli.errors import UsageError
 from chainrule.cli.loading import load_object
+from chainrule.errors import ChainruleError, GradientError
 from chainrule.gradcheck import GradcheckWarning, gradcheck, gradgradcheck
 from chainrule.tensor import Tensor
 
@@ -90,7 +92,19 @@ def callable_from(obj: Any, name: str) -> Any:
     )
 
 
+def check_options(args: argparse.Namespace) -> None:
+    if not (math.isfinite(args.eps) and args.eps > 0):
+        raise UsageError("--eps must be a positive finite number (about 1e-6)")
+    for name in ("atol", "rtol"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"--{name} must be a finite number >= 0")
+    if args.seed < 0:
+        raise UsageError("--seed must be a non-negative integer")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
     obj = load_object(args.target)
     name = args.target.rpartition(":")[2]
     fn = callable_from(obj, name)
@@ -129,7 +143,12 @@ def run(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     raise_exception=False,
                 )
-        except (TypeError, ValueError) as error:
+        except GradientError as error:
+            # backward itself broke its contract: that is a wrong gradient.
+            print(f"FAIL: {error}")
+            status = 1
+            continue
+        except (TypeError, ValueError, ChainruleError) as error:
             detail = traceback.format_exception_only(type(error), error)[-1].strip()
             raise UsageError(
                 f"calling {name} on inputs of shape {shapes} failed: {detail}"

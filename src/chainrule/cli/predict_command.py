@@ -1,9 +1,10 @@
 """``chainrule predict RUN --data FILE``: class predictions for the rows of a file.
 
-FILE is a CSV file with a header row and the model's features (a column named
-as the training target, if present, is ignored), or an NPZ file with an array
-``x``. One line per row goes to standard output, or to ``--output FILE`` as CSV:
-the row number, the predicted class name and its probability.
+FILE is a CSV file with a header row naming the model's features (in any
+order; a column named as the training target is ignored), or an NPZ file with
+an array ``x`` whose columns are the features in training order. One line per
+row goes to standard output, or to ``--output FILE`` as CSV: the row number,
+the predicted class name and its probability.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from chainrule.cli import artifacts
 from chainrule.cli.errors import UsageError
+from chainrule.cli.examples import check_finite
 from chainrule.cli.training import predict_proba
 
 
@@ -38,12 +40,12 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_output(args.output, args.data)
     model, record = artifacts.load_model(args.folder)
     x = read_features(args.data, record)
     probabilities = predict_proba(model, artifacts.standardized(record, x))
-    classes = record.get("class_names") or [
-        str(k) for k in range(probabilities.shape[1])
-    ]
+    classes = record["class_names"]
     best = probabilities.argmax(axis=1)
 
     buffer = io.StringIO()
@@ -54,34 +56,68 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(buffer.getvalue())
     else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(buffer.getvalue())
         print(f"wrote {len(best)} predictions to {args.output}")
     return 0
 
 
+def check_output(output: Path, data: Path) -> None:
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a folder; give a file name")
+    if output.exists() and data.exists() and output.resolve() == data.resolve():
+        raise UsageError("--output is the --data file; it would be overwritten")
+
+
 def read_features(path: Path, record: dict[str, Any]) -> np.ndarray:
-    if not path.exists():
+    if not path.is_file():
         raise UsageError(f"no such file: {path}")
     if path.suffix == ".npz":
+        x = read_npz(path)
+        names = [f"column {k}" for k in range(x.shape[1] if x.ndim == 2 else 0)]
+        check_finite(x, names, str(path))
+        return x
+    if path.suffix not in (".csv", ".txt", ""):
+        raise UsageError(f"{path}: give a .csv file with a header row, or a .npz file")
+    header, values = read_csv(path, record)
+    check_finite(values, header, str(path))
+    return artifacts.features_in_model_order(values, header, record, str(path))
+
+
+def read_npz(path: Path) -> np.ndarray:
+    try:
         with np.load(path, allow_pickle=False) as archive:
             if "x" not in archive:
                 raise UsageError(
                     f"{path} has no array 'x' (it has: {', '.join(archive.files)})"
                 )
-            return np.asarray(archive["x"], dtype=np.float64)
-    return read_csv_features(path, record)
+            x = archive["x"]
+    except (OSError, ValueError) as error:
+        raise UsageError(
+            f"{path} is not a readable NPZ file of numbers: {error}"
+        ) from None
+    if x.dtype.kind not in "fiub" or x.ndim != 2:
+        raise UsageError(
+            f"{path}: 'x' must be a 2-D array of numbers, got {x.dtype} of "
+            f"shape {x.shape}"
+        )
+    return x.astype(np.float64)
 
 
-def read_csv_features(path: Path, record: dict[str, Any]) -> np.ndarray:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+def read_csv(path: Path, record: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [
+                row for row in csv.reader(handle) if any(cell.strip() for cell in row)
+            ]
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a UTF-8 text (CSV) file") from None
     if not rows:
         raise UsageError(f"{path} is empty")
-    header, body = rows[0], rows[1:]
-    target = record.get("target")
-    keep = [k for k, name in enumerate(header) if name.strip() != target]
-    values = np.empty((len(body), len(keep)))
-    for line, row in enumerate(body, start=2):
+    header = [name.strip() for name in rows[0]]
+    keep = [k for k, name in enumerate(header) if name != record.get("target")]
+    values = np.empty((len(rows) - 1, len(keep)))
+    for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise UsageError(
                 f"{path}, line {line}: {len(row)} fields where the header has "
@@ -95,4 +131,4 @@ def read_csv_features(path: Path, record: dict[str, Any]) -> np.ndarray:
                     f"{path}, line {line}, column {header[k]!r}: {row[k]!r} is not "
                     "a number"
                 ) from None
-    return values
+    return [header[k] for k in keep], values

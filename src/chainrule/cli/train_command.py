@@ -6,9 +6,10 @@ per epoch, prints the test accuracy, and writes into the output folder:
 
     model.safetensors, model.json   the weights, and what is needed to rebuild
                                     and feed the network (architecture,
-                                    standardisation, class names, split)
-    metrics.json                    settings, per-epoch loss and accuracy,
-                                    final test accuracy, time taken
+                                    standardisation, class names, the data
+                                    and split it was trained on)
+    metrics.json                    settings, per-epoch loss, accuracy and
+                                    gradient norm, final test accuracy, time
     curves.png                      loss and accuracy per epoch, train and test
 
 The same options and seed give the same numbers.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -27,12 +29,10 @@ import numpy as np
 
 from chainrule.cli import artifacts, plots
 from chainrule.cli.errors import UsageError
+from chainrule.cli.examples import BUILTIN, Examples, encode, load_examples
 from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp, parse_hidden
 from chainrule.cli.training import OPTIMIZERS, Settings, fit
-from chainrule.data import Standardize, load_csv, load_dataset, train_test_split
-from chainrule.errors import ChainruleError, MissingDependencyError
-
-BUILTIN = ("digits", "iris", "wine", "breast_cancer")
+from chainrule.data import Standardize, train_test_split
 
 
 def register(commands: Any) -> None:
@@ -55,29 +55,54 @@ def register(commands: Any) -> None:
         "--test-size",
         type=float,
         default=0.2,
-        help="share of samples held out (default 0.2)",
+        help="share of samples held out (default: 0.2)",
     )
 
     model = parser.add_argument_group("model")
     model.add_argument(
-        "--hidden", default="256,128", help="hidden layer sizes (default 256,128)"
+        "--hidden", default="256,128", help="hidden layer sizes (default: 256,128)"
     )
-    model.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    model.add_argument("--init", choices=INITS, default="kaiming")
+    model.add_argument(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        default="relu",
+        help="(default: relu)",
+    )
+    model.add_argument(
+        "--init", choices=INITS, default="kaiming", help="(default: kaiming)"
+    )
 
     training = parser.add_argument_group("training")
-    training.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    training.add_argument("--lr", type=float, default=2e-3, help="learning rate")
-    training.add_argument("--epochs", type=int, default=30)
-    training.add_argument("--batch-size", type=int, default=64)
-    training.add_argument("--weight-decay", type=float, default=0.0)
     training.add_argument(
-        "--clip-norm", type=float, default=None, help="clip the gradient's L2 norm"
+        "--optimizer", choices=OPTIMIZERS, default="adam", help="(default: adam)"
     )
-    training.add_argument("--seed", type=int, default=0)
+    training.add_argument(
+        "--lr", type=float, default=2e-3, help="learning rate (default: 0.002)"
+    )
+    training.add_argument("--epochs", type=int, default=30, help="(default: 30)")
+    training.add_argument("--batch-size", type=int, default=64, help="(default: 64)")
+    training.add_argument(
+        "--weight-decay",
+        type=float,
+        default=None,
+        help="(default: 0, and 0.01 for adamw as in PyTorch)",
+    )
+    training.add_argument(
+        "--momentum", type=float, default=0.9, help="for --optimizer sgd (default: 0.9)"
+    )
+    training.add_argument(
+        "--clip-norm",
+        type=float,
+        default=None,
+        help="clip the gradient's total L2 norm",
+    )
+    training.add_argument("--seed", type=int, default=0, help="(default: 0)")
 
     parser.add_argument(
-        "--output", type=Path, default=Path("runs/latest"), help="output folder"
+        "--output",
+        type=Path,
+        default=Path("runs/latest"),
+        help="output folder (default: runs/latest)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -85,40 +110,42 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_options(args)
+    output = prepare_output(args.output)
     started = time.perf_counter()
 
-    dataset = load_data(args)
-    x_train, x_test, y_train, y_test = train_test_split(
-        dataset.x,
-        dataset.y,
-        test_size=args.test_size,
-        seed=args.seed,
-        stratify=dataset.y,
-    )
+    examples = load_examples(args.dataset, args.data, args.target)
+    classes = examples.classes
+    y = encode(examples.labels, classes, examples.source)
+    x_train, x_test, y_train, y_test = split(examples, y, args.test_size, args.seed)
     scaler = Standardize().fit(x_train)
     x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
 
-    n_classes = int(dataset.y.max()) + 1
     spec = MLPSpec(
         in_features=x_train.shape[1],
         hidden=parse_hidden(args.hidden),
-        out_features=n_classes,
+        out_features=len(classes),
         activation=args.activation,
         init=args.init,
     )
-    network = build_mlp(spec, np.random.default_rng(args.seed))
+    try:
+        network = build_mlp(spec, np.random.default_rng(args.seed))
+    except MemoryError:
+        raise UsageError(
+            f"not enough memory for a network of --hidden {args.hidden}"
+        ) from None
     settings = Settings(
         optimizer=args.optimizer,
         lr=args.lr,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        weight_decay=args.weight_decay,
+        weight_decay=weight_decay(args),
+        momentum=args.momentum if args.optimizer == "sgd" else None,
         clip_norm=args.clip_norm,
         seed=args.seed,
     )
     print(
-        f"training {describe(spec)} on {dataset.name}: {len(x_train)} train / "
-        f"{len(x_test)} test samples, {n_classes} classes (seed {args.seed})",
+        f"training {describe(spec)} on {examples.source}: {len(x_train)} train / "
+        f"{len(x_test)} test samples, {len(classes)} classes (seed {args.seed})",
         flush=True,
     )
     history = fit(
@@ -130,17 +157,16 @@ def run(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
 
-    output: Path = args.output
-    output.mkdir(parents=True, exist_ok=True)
     artifacts.save_model(
         output,
         network,
         spec,
         {
-            "dataset": dataset.name,
+            "dataset": examples.source if args.data is None else None,
+            "data": None if args.data is None else str(Path(args.data).resolve()),
             "target": args.target,
-            "feature_names": list(dataset.feature_names or []),
-            "class_names": [str(c) for c in (dataset.class_names or range(n_classes))],
+            "feature_names": examples.feature_names,
+            "class_names": classes,
             "standardize": {
                 "mean": np.asarray(scaler.mean).tolist(),
                 "std": np.asarray(scaler.std).tolist(),
@@ -149,18 +175,24 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     metrics = {
-        "dataset": dataset.name,
-        "settings": {**vars(settings), "hidden": list(spec.hidden)}
-        | {"activation": spec.activation, "init": spec.init},
+        "data": examples.source,
+        "settings": {
+            **vars(settings),
+            "hidden": list(spec.hidden),
+            "activation": spec.activation,
+            "init": spec.init,
+        },
         "samples": {"train": len(x_train), "test": len(x_test)},
         "history": history.as_dict(),
         "test_accuracy": history.test_accuracy[-1],
-        "test_loss": history.test_loss[-1],
+        "test_loss": finite_or_none(history.test_loss[-1]),
         "seconds": seconds,
     }
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (output / "metrics.json").write_text(
+        json.dumps(metrics, indent=2, allow_nan=False) + "\n"
+    )
     plots.training_curves(
-        history, output / "curves.png", title=f"{describe(spec)} on {dataset.name}"
+        history, output / "curves.png", title=f"{describe(spec)} on {examples.source}"
     )
 
     print(
@@ -184,33 +216,68 @@ def check_options(args: argparse.Namespace) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < args.test_size < 1:
         raise UsageError("--test-size must be a fraction between 0 and 1, e.g. 0.2")
-    if not args.lr > 0:
-        raise UsageError("--lr must be positive")
-    if args.weight_decay < 0:
-        raise UsageError("--weight-decay cannot be negative")
-    if args.clip_norm is not None and not args.clip_norm > 0:
-        raise UsageError("--clip-norm must be positive")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise UsageError("--lr must be a positive finite number")
+    if args.weight_decay is not None and not (
+        math.isfinite(args.weight_decay) and args.weight_decay >= 0
+    ):
+        raise UsageError("--weight-decay must be a finite number >= 0")
+    if not (math.isfinite(args.momentum) and 0 <= args.momentum < 1):
+        raise UsageError("--momentum must be in [0, 1)")
+    if args.clip_norm is not None and not (
+        math.isfinite(args.clip_norm) and args.clip_norm > 0
+    ):
+        raise UsageError("--clip-norm must be a positive finite number")
+    if args.seed < 0:
+        raise UsageError("--seed must be a non-negative integer")
+    if str(args.output) in ("", "."):
+        raise UsageError("--output needs a folder name, e.g. runs/mine")
     parse_hidden(args.hidden)
 
 
-def load_data(args: argparse.Namespace) -> Any:
+def prepare_output(output: Path) -> Path:
+    """Create the output folder before training, so a bad path costs nothing."""
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} is a file, not a folder")
     try:
-        if args.data is not None:
-            dataset = load_csv(args.data, target=args.target)
-        else:
-            dataset = load_dataset(args.dataset or "digits")
-    except MissingDependencyError as error:
-        raise UsageError(str(error)) from None
-    except (ChainruleError, OSError) as error:
-        raise UsageError(str(error)) from None
-    if dataset.y.dtype.kind not in "iu":
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".chainrule-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
         raise UsageError(
-            f"the target column {args.target!r} holds non-integer numbers; "
-            "chainrule train classifies (give a column of class labels)"
+            f"cannot write into --output {output}: {error.strerror}"
+        ) from None
+    return output
+
+
+def split(
+    examples: Examples, y: np.ndarray, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    try:
+        x_train, x_test, y_train, y_test = train_test_split(
+            examples.x, y, test_size=test_size, seed=seed, stratify=y
         )
-    if len(np.unique(dataset.y)) < 2:
-        raise UsageError("the target column has a single class; nothing to learn")
-    return dataset
+    except ValueError as error:
+        raise UsageError(f"cannot split {examples.source}: {error}") from None
+    missing = sorted(set(range(len(examples.classes))) - set(y_train.tolist()))
+    if missing:
+        names = ", ".join(examples.classes[k] for k in missing)
+        raise UsageError(
+            f"with --test-size {test_size} the training part has no example of "
+            f"class {names}; use a smaller --test-size"
+        )
+    return x_train, x_test, y_train, y_test
+
+
+def weight_decay(args: argparse.Namespace) -> float:
+    if args.weight_decay is not None:
+        return float(args.weight_decay)
+    return 0.01 if args.optimizer == "adamw" else 0.0
+
+
+def finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def describe(spec: MLPSpec) -> str:
@@ -231,7 +298,12 @@ def progress_bar() -> Any:
 
     def make(total: int, description: str) -> Any:
         return tqdm(
-            total=total, desc=description, leave=True, file=sys.stdout, ncols=100
+            total=total,
+            desc=description,
+            leave=True,
+            file=sys.stdout,
+            ncols=100,
+            mininterval=0.5,
         )
 
     return make

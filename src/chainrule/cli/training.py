@@ -6,6 +6,7 @@ as a user's own script would.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ class Settings:
     epochs: int = 30
     batch_size: int = 64
     weight_decay: float = 0.0
-    momentum: float = 0.9
+    momentum: float | None = None
     clip_norm: float | None = None
     seed: int = 0
 
@@ -48,7 +49,11 @@ class History:
     clipped_steps: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list[Any]]:
-        return {k: list(v) for k, v in vars(self).items()}
+        """The numbers as strict JSON values: a non-finite one becomes None."""
+        return {
+            k: [x if not isinstance(x, float) or math.isfinite(x) else None for x in v]
+            for k, v in vars(self).items()
+        }
 
 
 def make_optimizer(model: nn.Module, settings: Settings) -> optim.Optimizer:
@@ -58,7 +63,7 @@ def make_optimizer(model: nn.Module, settings: Settings) -> optim.Optimizer:
         return optim.SGD(
             params,
             lr=settings.lr,
-            momentum=settings.momentum,
+            momentum=settings.momentum or 0.0,
             weight_decay=settings.weight_decay,
         )
     if name == "adam":
@@ -70,6 +75,16 @@ def make_optimizer(model: nn.Module, settings: Settings) -> optim.Optimizer:
     raise UsageError(
         f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}"
     )
+
+
+def total_norm(model: nn.Module) -> float:
+    """The L2 norm of all weight gradients together, as clipping measures it."""
+    squares = sum(
+        float(np.vdot(p.grad.data, p.grad.data))
+        for p in model.parameters()
+        if p.grad is not None
+    )
+    return math.sqrt(squares)
 
 
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -127,8 +142,10 @@ def fit(
                 norm = float(
                     nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
                 )
-                norms.append(norm)
                 clipped += norm > settings.clip_norm
+            else:
+                norm = total_norm(model)
+            norms.append(norm)
             optimizer.step()
 
             n = len(y)

@@ -211,6 +211,14 @@ def gradgradcheck(
     )
 
 
+def _validate(eps: float, atol: float, rtol: float) -> None:
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"gradcheck: eps must be a positive finite number, got {eps}")
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"gradcheck: {name} must be finite and >= 0, got {value}")
+
+
 def _check(
     evaluate: Evaluate,
     targets: Sequence[Target],
@@ -225,10 +233,17 @@ def _check(
     record: bool,
     output_name: str = "output {}",
 ) -> GradcheckResult:
+    _validate(eps, atol, rtol)
     notes = _precision_notes(targets)
 
     with enable_grad():
         outputs = evaluate(True)
+    if not outputs:
+        raise ValueError(
+            "gradcheck: the function has no floating-point output, so there is "
+            "no gradient to check (argmax, comparisons and integer results "
+            "have none)"
+        )
     names = _output_names(outputs, output_name)
 
     if fast_mode:

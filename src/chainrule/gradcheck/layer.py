@@ -443,6 +443,9 @@ def _parameters(layer: Any) -> list[tuple[str, Tensor]]:
 def _describe(layer: Any) -> str:
     if hasattr(layer, "named_parameters"):
         return repr(layer).splitlines()[0].rstrip("(")
+    owner = getattr(layer, "__self__", None)
+    if isinstance(owner, type):
+        return f"{owner.__name__}.{layer.__name__}"
     return getattr(layer, "__qualname__", type(layer).__name__)
 
 
