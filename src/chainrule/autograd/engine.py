@@ -71,30 +71,51 @@ def run_backward(
     # NOTE: in anomaly mode NumPy's own warnings would only repeat, less
     # precisely, what the check reports: silence them there.
     errors = np.errstate(all="ignore") if check else contextlib.nullcontext()
+    node = None
+    in_backward = False  # is a node's own backward running? (for the note)
     try:
         errors.__enter__()
         while ready:
             node = ready.pop()
             slots = buffers.pop(node, None)
+            edges = node.edges
             grads_in = None
             if slots is not None:
                 if node._hooks is not None:
                     slots = _node_hooks(node, slots)
                 if sink.watches_nodes:
                     sink.node_output(node, slots)
-                grads_in = _call_backward(node, slots, create_graph)
+                # NOTE: the common case (one output, a tuple of one gradient
+                # per input returned) costs no call besides backward itself.
+                in_backward = True
+                if node._n_outputs == 1:
+                    grads_in = node.backward(slots[0])
+                else:
+                    grads_in = _call_backward(node, slots, create_graph)
+                in_backward = False
+                if type(grads_in) is not tuple:
+                    if len(edges) == 1 and type(grads_in) is not list:
+                        grads_in = (grads_in,)
+                    else:
+                        grads_in = _check_returned(node, grads_in)
+                elif len(grads_in) != len(edges):
+                    grads_in = _check_returned(node, grads_in)
                 if check:
                     anomaly.check_gradients(node, slots, grads_in)
 
-            for k, edge in enumerate(node.edges):
+            k = -1
+            for edge in edges:
+                k += 1
                 if edge is None:
                     continue
                 target, index = edge[0], edge[1]
                 grad = grads_in[k] if grads_in is not None else None
+                # NOTE: `is` first: NumPy's built-in dtypes are singletons,
+                # and the identity test is several times cheaper than ==.
                 if grad is not None and not (
                     type(grad) is ndarray
                     and grad.shape == edge[2]
-                    and grad.dtype == edge[3]
+                    and (grad.dtype is edge[3] or grad.dtype == edge[3])
                 ):
                     grad = _conform(grad, edge, node, k, create_graph)
 
@@ -106,7 +127,9 @@ def run_backward(
                     slots = buffers.get(target)
                     if slots is None:
                         slots = buffers[target] = [None] * target._n_outputs
-                    slots[index] = _add(slots[index], grad)
+                    previous = slots[index]
+                    # NOTE: never in place: a gradient may be shared.
+                    slots[index] = grad if previous is None else previous + grad
                 remaining = dependencies[target] - 1
                 if remaining:
                     dependencies[target] = remaining
@@ -116,6 +139,10 @@ def run_backward(
             if not retain_graph:
                 node._saved = None
                 node._released = True
+    except Exception as error:
+        if in_backward and node is not None:
+            _note_failure(error, node)
+        raise
     finally:
         errors.__exit__(None, None, None)
         grad_mode.state.enabled = previous_mode
@@ -210,29 +237,28 @@ def _through_hooks(hooks: Any, grad: Any, create_graph: bool) -> Any:
 
 
 def _call_backward(node: Function, slots: list[Any], create_graph: bool) -> Any:
-    """Run one node's backward and return one gradient per input."""
-    try:
-        if node._n_outputs == 1:
-            grads_in = node.backward(slots[0])
-        else:
-            grads_out = [
-                g if g is not None else _zeros_like_output(node, j, create_graph)
-                for j, g in enumerate(slots)
-            ]
-            grads_in = node.backward(*grads_out)
-    except Exception as error:
-        note = f"(raised in {type(node).__name__}.backward during the backward pass)"
-        if isinstance(error, ValueError) and "read-only" in str(error):
-            note += (
-                "; the incoming gradient may be read-only or shared: compute "
-                "a new array instead of writing into it"
-            )
-        error.add_note(note)
-        raise
+    """Run the backward of a node with several outputs (zeros for unused ones)."""
+    grads_out = [
+        g if g is not None else _zeros_like_output(node, j, create_graph)
+        for j, g in enumerate(slots)
+    ]
+    return node.backward(*grads_out)
 
+
+def _note_failure(error: Exception, node: Function) -> None:
+    """Say which node's backward raised, and how a common mistake is fixed."""
+    note = f"(raised in {type(node).__name__}.backward during the backward pass)"
+    if isinstance(error, ValueError) and "read-only" in str(error):
+        note += (
+            "; the incoming gradient may be read-only or shared: compute "
+            "a new array instead of writing into it"
+        )
+    error.add_note(note)
+
+
+def _check_returned(node: Function, grads_in: Any) -> tuple[Any, ...]:
+    """One gradient per input, as a tuple, or an error saying what is wrong."""
     n_inputs = len(node.edges)
-    if type(grads_in) is tuple and len(grads_in) == n_inputs:
-        return grads_in
     if isinstance(grads_in, (tuple, list)):
         if len(grads_in) == n_inputs:
             return tuple(grads_in)
