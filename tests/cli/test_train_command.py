@@ -256,3 +256,70 @@ def test_evaluate_and_predict_need_a_trained_model(capsys, tmp_path) -> None:
     (tmp_path / "model.json").write_text("{not json")
     status, _, err = run(capsys, "predict", str(tmp_path), "--data", "x.csv")
     assert status == 2 and "not a model description" in err
+
+
+def test_monitor_saves_its_records_and_plots_and_prints_a_verdict(
+    capsys, tmp_path
+) -> None:
+    status, out, err = run(
+        capsys,
+        "train",
+        "--dataset",
+        "iris",
+        "--hidden",
+        "8",
+        "--epochs",
+        "2",
+        "--clip-norm",
+        "0.5",
+        "--monitor",
+        "--output",
+        str(tmp_path),
+        "--no-progress",
+    )
+    assert status == 0, err
+    verdict = next(line for line in out.splitlines() if "gradient health" in line)
+    assert verdict.startswith("gradient health: healthy: no vanishing or exploding")
+    assert "clipping acted in" in verdict
+    for name in ("gradients_by_layer.png", "gradients_over_steps.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    health = json.loads((tmp_path / "gradient_health.json").read_text())
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    steps = len(health["steps"])
+    assert steps == 2 * 2  # 120 training samples in batches of 64, 2 epochs
+    assert [layer["layer"] for layer in health["layers"]] == ["0", "1", "2"]
+    assert len(health["records"]) == 3 * steps
+    assert metrics["gradient_health"]["verdict"] == health["verdict"]
+    # The clipping the monitor did is what the training history counts.
+    clipped = sum(step["clip"]["clipped"] for step in health["steps"])
+    assert sum(metrics["history"]["clipped_steps"]) == clipped
+    assert f"clipping acted in {clipped} of {steps} steps" in verdict
+
+
+def test_monitor_reports_vanishing_gradients_of_a_deep_sigmoid_net(
+    capsys, tmp_path
+) -> None:
+    status, out, _ = run(
+        capsys,
+        "train",
+        "--dataset",
+        "iris",
+        "--hidden",
+        "16,16,16,16,16,16",
+        "--activation",
+        "sigmoid",
+        "--init",
+        "small",
+        "--epochs",
+        "1",
+        "--monitor",
+        "--output",
+        str(tmp_path),
+        "--no-progress",
+    )
+    assert status == 0
+    assert "gradient health: vanishing gradients (depth) from step 0" in out
+    assert not json.loads((tmp_path / "metrics.json").read_text())["gradient_health"][
+        "healthy"
+    ]
