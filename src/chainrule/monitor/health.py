@@ -56,8 +56,16 @@ def non_finite(record: StepRecord) -> Finding | None:
     if not bad:
         return None
     details = [
-        f"{layer_label(r.layer, r.kind)} weight gradient "
-        f"{number(r.weight_grad_norm)}, data gradient {number(r.data_grad_norm)}"
+        layer_label(r.layer, r.kind)
+        + " "
+        + " and ".join(
+            f"{name} gradient {number(value)}"
+            for name, value in (
+                ("weight", r.weight_grad_norm),
+                ("data", r.data_grad_norm),
+            )
+            if _nonfinite(value)
+        )
         for r in bad
     ]
     message = (

@@ -54,8 +54,8 @@ def dead(y: np.ndarray) -> tuple[int, int]:
     """
     if y.ndim < 2:
         y = y.reshape(1, -1)
-    units = y.reshape(len(y), -1)
-    if units.shape[0] == 0:
+    if y.shape[0] == 0:  # an empty batch says nothing about its units
         return 0, 0
+    units = y.reshape(y.shape[0], -1)
     alive = np.count_nonzero(np.any(units != 0, axis=0))
     return int(units.shape[1] - alive), int(units.shape[1])

@@ -71,6 +71,17 @@ class MemoryReport:
         """Bytes of all distinct saved arrays."""
         return sum(node.nbytes for node in self.nodes)
 
+    @property
+    def view_bytes(self) -> int:
+        """Of ``total_bytes``, those of views (a transposed weight): memory
+        of another array, such as a parameter, that lives on without the graph."""
+        return sum(
+            a.nbytes
+            for node in self.nodes
+            for a in node.saved
+            if a.view and a.shared_with is None
+        )
+
     def by_op(self) -> dict[str, int]:
         """Bytes per op type, largest first."""
         totals: Counter[str] = Counter()
@@ -81,6 +92,7 @@ class MemoryReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "total_bytes": self.total_bytes,
+            "view_bytes": self.view_bytes,
             "nodes": [
                 {
                     "index": n.index,
@@ -126,9 +138,12 @@ class MemoryReport:
                     ]
                 )
         arrays = sum(a.shared_with is None for n in self.nodes for a in n.saved)
+        views = ""
+        if self.view_bytes:
+            views = f" ({_human(self.view_bytes)} of it views of other arrays)"
         lines = [
             f"saved for backward: {len(self.nodes)} nodes, {arrays} distinct "
-            f"arrays, {_human(self.total_bytes)}",
+            f"arrays, {_human(self.total_bytes)}{views}",
             table(["#", "op", "saved", "shape", "dtype", "bytes"], rows, "llllll"),
         ]
         if self.nodes:

@@ -3,6 +3,10 @@
 matplotlib is imported only here, when a plot is asked for, and used through
 its object interface with the Agg renderer: no window, no pyplot state, so
 plotting does not change the backend of a user's own session.
+
+Both plots name each layer by its module path and class (``2 Linear``),
+title themselves with the monitor's state (healthy, or what was flagged),
+and draw the layers a finding names in red.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from chainrule.errors import MissingDependencyError
 if TYPE_CHECKING:
     from chainrule.monitor.gradient_monitor import GradientMonitor
 
+FLAGGED = "tab:red"
+
 
 def figure(width: float, height: float) -> Any:
-    """A matplotlib Figure that renders with Agg."""
+    """A matplotlib Figure that renders with Agg, laid out by constrained layout."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -29,7 +35,7 @@ def figure(width: float, height: float) -> Any:
             'the monitor\'s plots need matplotlib: pip install "chainrule[train]" '
             "(or pip install matplotlib)"
         ) from None
-    fig = Figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
@@ -48,11 +54,12 @@ def by_layer(
     records = monitor.steps
     chosen = _spread(len(records)) if steps is None else list(steps)
     layers = monitor.layers
-    fig = figure(11, 4.2)
+    flagged = _flagged(monitor)
+    fig = figure(11, 4.6)
     axes = fig.subplots(1, 2)
     for ax, field, title in (
         (axes[0], "data_grad_norm", "data gradient (w.r.t. the layer's output)"),
-        (axes[1], "weight_grad_norm", "weight gradient"),
+        (axes[1], "weight_grad_norm", "weight gradient (the layer's parameters)"),
     ):
         for k, step in enumerate(chosen):
             record = records[step]
@@ -65,59 +72,103 @@ def by_layer(
                 x,
                 y[x],
                 marker="o",
+                markersize=4,
                 color=_colour(k, len(chosen)),
                 label=f"step {record.step}",
             )
-        ax.set_yscale("log")
+        if ax.lines:
+            ax.set_yscale("log")
+            ax.legend(fontsize="small", loc="best")
         ax.set_xticks(range(len(layers)))
-        ax.set_xticklabels([layer or "(model)" for layer in layers], rotation=60)
-        ax.set_xlabel("layer (depth)")
+        ax.set_xticklabels(
+            _labels(monitor, layers), rotation=60, ha="right", fontsize="small"
+        )
+        for tick, layer in zip(ax.get_xticklabels(), layers, strict=True):
+            if layer in flagged:
+                tick.set_color(FLAGGED)
+        ax.set_xlabel("layer, by depth (first to run forward on the left)")
         ax.set_ylabel("L2 norm")
-        ax.set_title(title)
-        if chosen:
-            ax.legend(fontsize="small")
-    fig.suptitle("gradient norm per layer")
-    fig.tight_layout()
+        ax.set_title(title, fontsize="medium")
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(f"gradient norm per layer: {_state(monitor)}")
     fig.savefig(path, dpi=100)
     return path
 
 
 def over_steps(monitor: GradientMonitor, path: str | Path) -> Path:
     """Each layer's weight-gradient norm, data-gradient norm and update ratio
-    against the step, on log scales."""
+    against the step, on log scales; one legend for the three panels."""
     path = Path(path)
     layers = monitor.layers
+    labels = dict(zip(layers, _labels(monitor, layers), strict=True))
+    flagged = _flagged(monitor)
     steps = np.arange(len(monitor.steps))
     panels = [
-        ("weight_grad_norm", "weight-gradient norm"),
-        ("data_grad_norm", "data-gradient norm"),
-        ("update_ratio", "update / weight"),
+        ("weight_grad_norm", "weight-gradient norm", "L2 norm"),
+        ("data_grad_norm", "data-gradient norm", "L2 norm"),
+        ("update_ratio", "update / weight", "‖ΔW‖ / ‖W‖"),
     ]
-    fig = figure(15, 4.2)
+    fig = figure(16, 4.6)
     axes = fig.subplots(1, len(panels))
-    for ax, (field, title) in zip(axes, panels, strict=True):
-        drawn = 0
+    handles: dict[str, Any] = {}
+    for ax, (field, title, unit) in zip(axes, panels, strict=True):
         for k, layer in enumerate(layers):
             y = _positive(list(monitor.series(field, layer)))
             if np.isnan(y).all():
                 continue
-            ax.plot(
+            (line,) = ax.plot(
                 steps,
                 y,
                 color=_colour(k, len(layers)),
-                label=layer or "(model)",
+                linestyle="--" if layer in flagged else "-",
                 linewidth=1,
+                marker="o" if len(steps) < 20 else None,
+                markersize=3,
             )
-            drawn += 1
-        if drawn:
+            handles.setdefault(layer, line)
+        if ax.lines:
             ax.set_yscale("log")
-            ax.legend(fontsize="x-small", ncol=2 if drawn > 8 else 1)
+        for finding in monitor.findings:
+            if finding.step > 0:
+                ax.axvline(finding.step, color=FLAGGED, linewidth=0.8, alpha=0.7)
         ax.set_xlabel("step")
-        ax.set_title(title)
-    fig.suptitle("gradient norms over the steps (one line per layer)")
-    fig.tight_layout()
+        ax.set_ylabel(unit)
+        ax.set_title(title, fontsize="medium")
+        ax.grid(True, which="major", alpha=0.3)
+    if handles:
+        ordered = [layer for layer in layers if layer in handles]
+        fig.legend(
+            [handles[layer] for layer in ordered],
+            [labels[layer] for layer in ordered],
+            loc="outside right upper",
+            fontsize="small",
+            ncol=1 + len(ordered) // 24,
+            title="layer" + (" (dashed: flagged)" if flagged else ""),
+            title_fontsize="small",
+        )
+    fig.suptitle(f"gradient norms over the steps: {_state(monitor)}")
     fig.savefig(path, dpi=100)
     return path
+
+
+def _labels(monitor: GradientMonitor, layers: list[str]) -> list[str]:
+    kinds = {r.layer: r.kind for r in monitor.records}
+    return [f"{layer or '(model)'} {kinds.get(layer, '')}".rstrip() for layer in layers]
+
+
+def _flagged(monitor: GradientMonitor) -> set[str]:
+    return {layer for finding in monitor.findings for layer in finding.layers}
+
+
+def _state(monitor: GradientMonitor) -> str:
+    """Healthy, or each finding's kind, cause and first step, in a few words."""
+    if not monitor.steps:
+        return "no steps recorded"
+    if monitor.healthy:
+        return f"healthy ({len(monitor.steps)} steps)"
+    return "; ".join(
+        f"{f.kind} ({f.cause}) from step {f.step}" for f in monitor.findings
+    )
 
 
 def _spread(n: int, most: int = 5) -> list[int]:
