@@ -208,7 +208,7 @@ def test_layers_option_and_argument_errors() -> None:
 
     with pytest.raises(KeyError, match=r"no module '5'.*\['0', '1', '2'\]"):
         GradientMonitor(model, layers=["5"])
-    with pytest.raises(TypeError, match="nn.Module"):
+    with pytest.raises(TypeError, match=r"nn\.Module"):
         GradientMonitor(lambda x: x)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="vanishing < 1 < exploding"):
         GradientMonitor(model, vanishing=2.0)
@@ -282,3 +282,19 @@ def test_monitor_follows_the_float32_model_and_keeps_its_dtype() -> None:
     assert all(isinstance(r.data_grad_norm, float) for r in rows)
     assert model[0].weight.dtype == np.float32
     assert model[0].weight.grad.dtype == np.float32
+
+
+def test_dead_units_are_positions_zero_in_every_sample() -> None:
+    from chainrule.monitor.measures import dead
+
+    # Batch of 2, 2 channels x 3 positions: a unit is (channel, position).
+    y = np.array(
+        [
+            [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]],
+            [[0.0, 0.0, 0.0], [3.0, 0.0, 0.0]],
+        ]
+    )
+    # Zero in both samples: (0, 0), (0, 2) and (1, 1); the others are alive.
+    assert dead(y) == (3, 6)
+    assert dead(np.array([0.0, 1.0, 0.0])) == (2, 3)  # one sample
+    assert dead(np.zeros((0, 4))) == (0, 0)

@@ -1,4 +1,4 @@
-"""Vanishing and exploding gradients are flagged, naming layers; healthy nets are not."""
+"""Vanishing and exploding gradients are flagged by layer; healthy nets are not."""
 
 from __future__ import annotations
 
@@ -111,7 +111,10 @@ def test_non_finite_gradients_warn_as_exploding_naming_the_layers(tmp_path) -> N
 
     message = str(w[0].message)
     assert "non-finite gradient norms" in message
-    assert "'0' (Linear) weight gradient nan" in message
+    assert "'0' (Linear) weight gradient nan and data gradient nan" in message
+    # A layer without parameters is named for its data gradient only.
+    assert "'1' (Tanh) data gradient nan" in message
+    assert "'1' (Tanh) weight" not in message
     causes = {(f.kind, f.cause) for f in monitor.findings}
     assert ("exploding", "non-finite") in causes
     # nan goes to JSON as a string, so the file stays valid JSON.

@@ -151,7 +151,7 @@ def test_report_data_and_argument_errors() -> None:
     header = str(audit).splitlines()[1].split()
     assert header[:4] == ["layer", "type", "then", "out"]
 
-    with pytest.raises(TypeError, match="nn.Module"):
+    with pytest.raises(TypeError, match=r"nn\.Module"):
         audit_init(lambda x: x, batch(8))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="first axis"):
         audit_init(stack(1, 8, nn.ReLU, "small"), np.zeros((0, 8)))

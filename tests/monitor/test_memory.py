@@ -99,3 +99,38 @@ def test_a_transposed_weight_is_marked_as_a_view() -> None:
         ((3, 2), True),
     ]
     assert "input (view)" in str(report)
+
+
+def test_an_mlp_with_its_loss_byte_for_byte() -> None:
+    from chainrule import functional as F
+    from chainrule import nn
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = cr.tensor(np.ones((5, 3)))
+    loss = F.cross_entropy(model(x), cr.tensor(np.array([0, 1, 0, 1, 1])))
+    report = saved_memory(loss)
+
+    # By hand, float64 = 8 bytes: the batch (5·3) and W1ᵀ (3·4) for the first
+    # matmul, the ReLU mask (5·4 bools, 1 byte each), the hidden values (5·4)
+    # and W2ᵀ (4·2) for the second, log_softmax's output (5·2), and the
+    # scalar the mean divides by.
+    hand = 8 * (15 + 12) + 20 + 8 * (20 + 8) + 8 * 10 + 8
+    assert report.total_bytes == hand == 548
+    assert report.view_bytes == 8 * (12 + 8)  # the transposed weights
+    assert "(160 B of it views of other arrays)" in str(report).splitlines()[0]
+
+    # And against the arrays the nodes actually hold, found by a walk of
+    # our own: every distinct array once.
+    seen: dict[int, np.ndarray] = {}
+    stack, visited = [loss.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in visited:
+            continue
+        visited.add(id(node))
+        for value in node._saved or ():
+            if isinstance(value, np.ndarray | np.generic):
+                seen[id(value)] = value
+        stack.extend(edge[0] for edge in node.edges if edge and edge[1] >= 0)
+    assert len(visited) == len(report.nodes)
+    assert report.total_bytes == sum(a.nbytes for a in seen.values())

@@ -55,3 +55,46 @@ def test_without_matplotlib_the_error_says_what_to_install(
         MissingDependencyError, match=r'pip install "chainrule\[train\]"'
     ):
         monitored(1).plot_by_layer(tmp_path / "x.png")
+
+
+def test_plots_name_layers_by_type_and_mark_the_flagged_ones(
+    tmp_path, monkeypatch
+) -> None:
+    import warnings
+
+    from chainrule.monitor import plots
+
+    figures = []
+    make = plots.figure
+
+    def keep(width: float, height: float) -> object:
+        figures.append(make(width, height))
+        return figures[-1]
+
+    monkeypatch.setattr(plots, "figure", keep)
+    rng = np.random.default_rng(0)
+    layers: list[nn.Module] = []
+    for _ in range(6):
+        linear = nn.Linear(8, 8, generator=rng)
+        nn.init.normal_(linear.weight, std=0.05, generator=rng)
+        layers += [linear, nn.Sigmoid()]
+    model = nn.Sequential(*layers, nn.Linear(8, 1, generator=rng))
+    with warnings.catch_warnings(), GradientMonitor(model) as monitor:
+        warnings.simplefilter("ignore")
+        (model(cr.tensor(rng.standard_normal((16, 8)))) ** 2).mean().backward()
+        monitor.step()
+    (finding,) = monitor.findings
+    monitor.plot_by_layer(tmp_path / "depth.png")
+    monitor.plot_over_steps(tmp_path / "steps.png")
+
+    depth, steps = figures
+    assert (
+        depth.get_suptitle() == "gradient norm per layer: vanishing (depth) from step 0"
+    )
+    ticks = depth.axes[0].get_xticklabels()
+    assert [t.get_text() for t in ticks[:3]] == ["0 Linear", "1 Sigmoid", "2 Linear"]
+    red = [t.get_text().split()[0] for t in ticks if t.get_color() == plots.FLAGGED]
+    assert red == list(finding.layers) and "12" not in red
+    (legend,) = steps.legends
+    assert [t.get_text() for t in legend.get_texts()][-1] == "12 Linear"
+    assert "flagged" in legend.get_title().get_text()
