@@ -93,7 +93,11 @@ def test_large_init_under_tanh_gets_xavier_with_gain_5_3() -> None:
 def test_sigmoid_suggestion_says_the_derivative_is_the_limit() -> None:
     audit = audit_init(stack(8, 32, nn.Sigmoid, "small"), batch(32))
     assert audit.flagged
-    assert "sigmoid'(x) <= 1/4" in audit.flagged[0].suggestion
+    suggestion = audit.flagged[0].suggestion
+    assert suggestion.startswith(
+        "nn.init.xavier_uniform_(weight) (gain 1, for the Sigmoid after it), "
+        "and nn.init.zeros_(bias); but sigmoid'(x) <= 1/4"
+    )
     assert "data gradients vanish" in audit.flagged[0].problem
 
 

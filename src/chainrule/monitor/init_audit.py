@@ -360,6 +360,7 @@ def _problem(
 
 
 def _suggestion(module: Module, after: Any) -> str:
+    caveat = ""
     if isinstance(after, LeakyReLU):
         slope = after.negative_slope
         gain = math.sqrt(2.0 / (1 + slope**2))
@@ -382,16 +383,16 @@ def _suggestion(module: Module, after: Any) -> str:
             "nn.init.xavier_uniform_(weight, gain=5/3) (the gain for the Tanh after it)"
         )
     elif isinstance(after, Sigmoid):
-        text = (
-            "nn.init.xavier_uniform_(weight) (gain 1); but sigmoid'(x) <= 1/4 "
-            "shrinks data gradients at every layer whatever the initialisation, "
-            "so consider ReLU with kaiming_uniform_"
+        text = "nn.init.xavier_uniform_(weight) (gain 1, for the Sigmoid after it)"
+        caveat = (
+            "; but sigmoid'(x) <= 1/4 shrinks data gradients at every layer "
+            "whatever the initialisation, so consider ReLU with kaiming_uniform_"
         )
     else:
         text = "nn.init.xavier_uniform_(weight) (gain 1, no activation after it)"
     if module._parameters.get("bias") is not None:
         text += ", and nn.init.zeros_(bias)"
-    return text
+    return text + caveat
 
 
 def _far(value: float, tolerance: float) -> bool:

@@ -55,7 +55,7 @@ def by_layer(
     chosen = _spread(len(records)) if steps is None else list(steps)
     layers = monitor.layers
     flagged = _flagged(monitor)
-    fig = figure(11, 4.6)
+    fig = figure(12, 4.6)
     axes = fig.subplots(1, 2)
     for ax, field, title in (
         (axes[0], "data_grad_norm", "data gradient (w.r.t. the layer's output)"),
@@ -78,7 +78,6 @@ def by_layer(
             )
         if ax.lines:
             ax.set_yscale("log")
-            ax.legend(fontsize="small", loc="best")
         ax.set_xticks(range(len(layers)))
         ax.set_xticklabels(
             _labels(monitor, layers), rotation=60, ha="right", fontsize="small"
@@ -90,6 +89,14 @@ def by_layer(
         ax.set_ylabel("L2 norm")
         ax.set_title(title, fontsize="medium")
         ax.grid(True, which="major", alpha=0.3)
+    if axes[0].lines:
+        fig.legend(
+            handles=axes[0].lines,
+            loc="outside right upper",
+            fontsize="small",
+            title="red layers: flagged" if flagged else None,
+            title_fontsize="small",
+        )
     fig.suptitle(f"gradient norm per layer: {_state(monitor)}")
     fig.savefig(path, dpi=100)
     return path
