@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, data, functional, io, nn, optim
+from chainrule import autograd, data, functional, io, monitor, nn, optim
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -149,6 +149,7 @@ __all__ = [
     "mean",
     "min",
     "minimum",
+    "monitor",
     "moveaxis",
     "multiply",
     "negative",

@@ -225,3 +225,54 @@ def test_bad_arguments_are_refused(call: Any, error: type, message: str) -> None
 def test_exposed_where_pytorch_has_them() -> None:
     assert nn.utils.clip_grad_norm_ is optim.clip_grad_norm_
     assert nn.utils.clip_grad_value_ is optim.clip_grad_value_
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+def test_clip_report_agrees_with_clip_grad_norm_(
+    norm_type: float, max_norm: float
+) -> None:
+    grads = random_grads()
+    plain, _ = both(grads)
+    reported, _ = both(grads)
+    norm = nn.utils.clip_grad_norm_(plain, max_norm, norm_type)
+    report = nn.utils.clip_grad_norm_(
+        reported, max_norm, norm_type, return_report=True, per_parameter=True
+    )
+
+    assert isinstance(report, optim.ClipReport)
+    assert report.total_norm == float(norm)
+    assert (report.max_norm, report.norm_type) == (max_norm, norm_type)
+    assert report.clipped == (max_norm == 0.5)
+    assert report.scale == (max_norm / (float(norm) + 1e-6) if report.clipped else 1)
+    for w, w_plain in zip(reported, plain, strict=True):
+        if w.grad is not None:
+            np.testing.assert_array_equal(w.grad.data, w_plain.grad.data)
+    # Each parameter's own norm, before clipping; None without a gradient.
+    assert report.parameter_norms is not None
+    assert report.parameter_norms[-1] is None
+    for g, value in zip(grads[:-1], report.parameter_norms[:-1], strict=True):
+        expected = np.linalg.norm(g.ravel(), ord=norm_type) if g.size else 0.0
+        assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_clip_report_without_per_parameter_norms_or_gradients() -> None:
+    ours, _ = both(random_grads())
+    report = nn.utils.clip_grad_norm_(ours, 1.0, return_report=True)
+    assert report.parameter_norms is None
+    assert str(report).startswith("gradient norm ")
+    assert "clipped: scaled by" in str(report)
+
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    empty = nn.utils.clip_grad_norm_([w], 1.0, return_report=True, per_parameter=True)
+    assert (empty.total_norm, empty.clipped, empty.scale) == (0.0, False, 1.0)
+    assert empty.parameter_norms == (None,)
+    assert "parameters[0]: no gradient" in str(empty)
+
+
+def test_clip_report_of_a_nonfinite_norm_says_it_clipped() -> None:
+    w = cr.tensor([0.0, 0.0], requires_grad=True)
+    w.grad = cr.tensor([np.inf, 1.0])
+    with pytest.warns(UserWarning, match="not finite"):
+        report = nn.utils.clip_grad_norm_([w], 1.0, return_report=True)
+    assert report.total_norm == math.inf and report.clipped and report.scale == 0.0

@@ -12,6 +12,14 @@ per epoch, prints the test accuracy, and writes into the output folder:
                                     gradient norm, final test accuracy, time
     curves.png                      loss and accuracy per epoch, train and test
 
+With --monitor it also records gradient health per layer and step
+(chainrule.monitor; docs/gradient_health.md), prints a one-line verdict and
+writes:
+
+    gradient_health.json            every record, the findings, the verdict
+    gradients_by_layer.png          gradient norms against depth
+    gradients_over_steps.png        gradient norms and update ratios per step
+
 The same options and seed give the same numbers.
 """
 
@@ -33,6 +41,8 @@ from chainrule.cli.examples import BUILTIN, Examples, encode, load_examples
 from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp, parse_hidden
 from chainrule.cli.training import OPTIMIZERS, Settings, fit
 from chainrule.data import Standardize, train_test_split
+from chainrule.errors import MissingDependencyError
+from chainrule.monitor import GradientMonitor
 
 
 def register(commands: Any) -> None:
@@ -104,6 +114,12 @@ def register(commands: Any) -> None:
         default=Path("runs/latest"),
         help="output folder (default: runs/latest)",
     )
+    parser.add_argument(
+        "--monitor",
+        action="store_true",
+        help="record gradient health per layer and step; save its plots and "
+        "records beside the model and print a verdict",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
 
@@ -148,12 +164,16 @@ def run(args: argparse.Namespace) -> int:
         f"{len(x_test)} test samples, {len(classes)} classes (seed {args.seed})",
         flush=True,
     )
+    # NOTE: warn=False: the command prints the monitor's verdict instead of
+    # Python warnings in the middle of the progress bars.
+    monitor = GradientMonitor(network, warn=False) if args.monitor else None
     history = fit(
         network,
         (x_train, y_train),
         (x_test, y_test),
         settings,
         progress=None if args.no_progress else progress_bar(),
+        monitor=monitor,
     )
     seconds = time.perf_counter() - started
 
@@ -188,20 +208,46 @@ def run(args: argparse.Namespace) -> int:
         "test_loss": finite_or_none(history.test_loss[-1]),
         "seconds": seconds,
     }
+    if monitor is not None:
+        metrics["gradient_health"] = {
+            "healthy": monitor.healthy,
+            "verdict": monitor.verdict(),
+        }
     (output / "metrics.json").write_text(
         json.dumps(metrics, indent=2, allow_nan=False) + "\n"
     )
     plots.training_curves(
         history, output / "curves.png", title=f"{describe(spec)} on {examples.source}"
     )
+    written = ["model.safetensors", "model.json", "metrics.json", "curves.png"]
+    if monitor is not None:
+        written += save_monitor(monitor, output)
 
     print(
         f"test accuracy {history.test_accuracy[-1]:.4f} "
         f"(loss {history.test_loss[-1]:.4f}) after {settings.epochs} epochs, "
         f"{seconds:.1f} s"
     )
-    print(f"wrote {output}/: model.safetensors, model.json, metrics.json, curves.png")
+    if monitor is not None:
+        print(f"gradient health: {monitor.verdict()}")
+    print(f"wrote {output}/: {', '.join(written)}")
     return 0
+
+
+def save_monitor(monitor: GradientMonitor, output: Path) -> list[str]:
+    """The monitor's records and plots, beside the model; returns the file names."""
+    names = [
+        "gradient_health.json",
+        "gradients_by_layer.png",
+        "gradients_over_steps.png",
+    ]
+    monitor.to_json(output / names[0])
+    try:
+        monitor.plot_by_layer(output / names[1])
+        monitor.plot_over_steps(output / names[2])
+    except MissingDependencyError as error:
+        raise UsageError(str(error)) from None
+    return names
 
 
 def check_options(args: argparse.Namespace) -> None:

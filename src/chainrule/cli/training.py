@@ -18,6 +18,7 @@ from chainrule import nn, optim
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.cli.errors import UsageError
 from chainrule.data import DataLoader, TensorDataset
+from chainrule.monitor import GradientMonitor
 from chainrule.tensor import Tensor
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -109,13 +110,30 @@ def fit(
     test: tuple[np.ndarray, np.ndarray],
     settings: Settings,
     progress: Callable[[int, str], Any] | None = None,
+    monitor: GradientMonitor | None = None,
 ) -> History:
     """Train with mini-batches; evaluate on the test split after every epoch.
 
     ``progress(total, description)`` makes a progress bar for one epoch: an
     object with ``update(n)``, ``set_postfix(**values)`` and ``close()``
-    (a ``tqdm`` bar has them).
+    (a ``tqdm`` bar has them). A ``monitor`` (made for ``model``) is
+    attached for the run and takes each optimizer step, clipping included,
+    so it records every step's gradient health.
     """
+    if monitor is None:
+        return _fit(model, train, test, settings, progress, None)
+    with monitor:
+        return _fit(model, train, test, settings, progress, monitor)
+
+
+def _fit(
+    model: nn.Module,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    settings: Settings,
+    progress: Callable[[int, str], Any] | None,
+    monitor: GradientMonitor | None,
+) -> History:
     optimizer = make_optimizer(model, settings)
     loader = DataLoader(
         TensorDataset(*train),
@@ -138,15 +156,21 @@ def fit(
             logits = model(x)
             loss = F.cross_entropy(logits, y)
             loss.backward()
-            if settings.clip_norm is not None:
-                norm = float(
-                    nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
-                )
-                clipped += norm > settings.clip_norm
+            if monitor is not None:
+                record = monitor.step(optimizer, max_norm=settings.clip_norm)
+                norm = record.total_grad_norm
+                if record.clip is not None:
+                    clipped += record.clip.clipped
             else:
-                norm = total_norm(model)
+                if settings.clip_norm is not None:
+                    norm = float(
+                        nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
+                    )
+                    clipped += norm > settings.clip_norm
+                else:
+                    norm = total_norm(model)
+                optimizer.step()
             norms.append(norm)
-            optimizer.step()
 
             n = len(y)
             total_loss += loss.item() * n

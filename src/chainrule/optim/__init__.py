@@ -25,7 +25,7 @@ The update rules follow PyTorch's formulas and options; see each class.
 
 from chainrule.optim import lr_scheduler
 from chainrule.optim.adam import Adam, AdamW
-from chainrule.optim.clip import clip_grad_norm_, clip_grad_value_
+from chainrule.optim.clip import ClipReport, clip_grad_norm_, clip_grad_value_
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.sgd import SGD
@@ -34,6 +34,7 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "ClipReport",
     "Optimizer",
     "RMSprop",
     "clip_grad_norm_",

@@ -8,6 +8,11 @@ the gradients down so that their L2 norm stays below a bound.
 :func:`clip_grad_value_` clamps each entry instead. Both change ``.grad`` in
 place, between ``backward()`` and ``optimizer.step()``. They are also
 :mod:`chainrule.nn.utils`, where PyTorch keeps them.
+
+``clip_grad_norm_(..., return_report=True)`` returns a :class:`ClipReport`
+instead of the bare norm: the norm before clipping, whether clipping acted,
+and on request each parameter's own norm, so a training log can say how
+often clipping acts (``chainrule.monitor`` counts it over a run).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -25,12 +31,83 @@ from chainrule.optim.optimizer import check_number
 from chainrule.tensor import Tensor
 
 
+@dataclass(frozen=True)
+class ClipReport:
+    """What one call of ``clip_grad_norm_(..., return_report=True)`` did.
+
+    Attributes
+    ----------
+    total_norm
+        The total norm of all the gradients before clipping (the value
+        ``clip_grad_norm_`` returns otherwise), as a float.
+    max_norm, norm_type
+        The bound and the order of the norm that were asked for.
+    clipped
+        Whether the gradients were scaled: the total norm exceeded
+        ``max_norm`` (by more than the 1e-6 PyTorch adds), or was not finite.
+    scale
+        The factor the gradients were multiplied by; 1.0 when not clipped.
+    parameter_norms
+        With ``per_parameter=True``: each given parameter's own gradient norm
+        before clipping, in the order given (None for a parameter without a
+        gradient); zip it with ``model.named_parameters()`` for names.
+        Otherwise None.
+    """
+
+    total_norm: float
+    max_norm: float
+    norm_type: float
+    clipped: bool
+    scale: float
+    parameter_norms: tuple[float | None, ...] | None = None
+
+    def __str__(self) -> str:
+        action = (
+            f"clipped: scaled by {self.scale:.3g}" if self.clipped else "not clipped"
+        )
+        text = (
+            f"gradient norm {self.total_norm:.4g} (order {self.norm_type:g}), "
+            f"max_norm {self.max_norm:g}: {action}"
+        )
+        for k, norm in enumerate(self.parameter_norms or ()):
+            shown = "no gradient" if norm is None else f"{norm:.4g}"
+            text += f"\n  parameters[{k}]: {shown}"
+        return text
+
+
+@overload
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = ...,
+    error_if_nonfinite: bool = ...,
+    *,
+    return_report: Literal[False] = ...,
+    per_parameter: bool = ...,
+) -> Tensor: ...
+
+
+@overload
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = ...,
+    error_if_nonfinite: bool = ...,
+    *,
+    return_report: Literal[True],
+    per_parameter: bool = ...,
+) -> ClipReport: ...
+
+
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
-) -> Tensor:
+    *,
+    return_report: bool = False,
+    per_parameter: bool = False,
+) -> Tensor | ClipReport:
     """Scale all gradients together so that their total norm is at most ``max_norm``.
 
     The total norm is the norm of all gradient entries of all parameters,
@@ -50,13 +127,20 @@ def clip_grad_norm_(
         for the largest absolute entry.
     error_if_nonfinite
         Raise when the total norm is nan or inf, instead of warning.
+    return_report
+        Return a :class:`ClipReport` (the norm before clipping, whether
+        clipping acted, the scale) instead of the norm alone.
+    per_parameter
+        With ``return_report=True``: also compute each parameter's own
+        gradient norm, before clipping (one more pass over the gradients).
 
     Returns
     -------
-    Tensor
+    Tensor or ClipReport
         The total norm before clipping, a 0-d tensor in the gradients' dtype
         (as PyTorch; ``float(norm)`` or ``norm.item()`` for a number). 0
-        when no parameter has a gradient.
+        when no parameter has a gradient. With ``return_report=True``, the
+        report.
 
     Raises
     ------
@@ -88,14 +172,27 @@ def clip_grad_norm_(
     tensor(5.)
     >>> w.grad.data.round(6)
     array([0.6, 0.8])
+    >>> w.grad = cr.tensor([3.0, 4.0])
+    >>> report = nn.utils.clip_grad_norm_([w], 10.0, return_report=True)
+    >>> report.total_norm, report.clipped
+    (5.0, False)
     """
-    params = _with_grads(parameters, "clip_grad_norm_")
+    items = _as_list(parameters, "clip_grad_norm_")
+    params = [(i, param) for i, param in enumerate(items) if param.grad is not None]
     max_norm = check_number("clip_grad_norm_", "max_norm", max_norm)
     p = _norm_order(norm_type)
+    grads = [param.grad.data for _, param in params]  # type: ignore[union-attr]
+    norms = None
+    if return_report and per_parameter:
+        by_position = {
+            i: _total_norm([g], p) for (i, _), g in zip(params, grads, strict=True)
+        }
+        norms = tuple(by_position.get(i) for i in range(len(items)))
     if not params:
+        if return_report:
+            return ClipReport(0.0, max_norm, p, False, 1.0, norms)
         return Tensor(np.zeros((), get_default_dtype()))
 
-    grads = [param.grad.data for _, param in params]  # type: ignore[union-attr]
     total = _total_norm(grads, p)
     if not math.isfinite(total):
         culprits = _nonfinite_parameters(params)
@@ -119,10 +216,14 @@ def clip_grad_norm_(
     coefficient = max_norm / (total + 1e-6)
     # NOTE: `not >= 1` rather than `< 1`: a nan coefficient scales too, as
     # in PyTorch.
-    if not coefficient >= 1:
+    clipped = not coefficient >= 1
+    if clipped:
         with np.errstate(invalid="ignore"):
             for _, param in params:
                 _scale_grad(param, coefficient)
+    if return_report:
+        scale = coefficient if clipped else 1.0
+        return ClipReport(total, max_norm, p, clipped, scale, norms)
     return Tensor(np.asarray(total, dtype=np.result_type(*grads)))
 
 
@@ -156,6 +257,12 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 
 def _with_grads(parameters: Any, caller: str) -> list[tuple[int, Tensor]]:
     """(position, tensor) of each given tensor that has a gradient."""
+    items = _as_list(parameters, caller)
+    return [(i, param) for i, param in enumerate(items) if param.grad is not None]
+
+
+def _as_list(parameters: Any, caller: str) -> list[Tensor]:
+    """The given tensors as a list, checked."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     try:
@@ -171,7 +278,7 @@ def _with_grads(parameters: Any, caller: str) -> list[tuple[int, Tensor]]:
                 f"{caller}: parameters[{position}] is a {type(item).__name__}, "
                 "not a Tensor; pass model.parameters()"
             )
-    return [(i, param) for i, param in enumerate(items) if param.grad is not None]
+    return items
 
 
 def _norm_order(norm_type: Any) -> float:
@@ -185,7 +292,11 @@ def _norm_order(norm_type: Any) -> float:
 
 
 def _total_norm(grads: list[np.ndarray], p: float) -> float:
-    """The p-norm of all entries of ``grads`` together, without overflow."""
+    """The p-norm of all entries of ``grads`` together, without overflow.
+
+    Also how ``chainrule.monitor`` measures gradient norms, so that its
+    numbers and clipping's agree.
+    """
     largest = max((float(np.max(np.abs(g))) for g in grads if g.size), default=0.0)
     if p == math.inf or largest == 0 or not math.isfinite(largest):
         return largest
