@@ -110,7 +110,10 @@ def register(commands: Any) -> None:
         help="budget for all numerical gradients; larger sizes are skipped",
     )
     timing.add_argument(
-        "--repeats", type=int, default=5, help="timings per analytical gradient"
+        "--repeats",
+        type=int,
+        default=5,
+        help="timings per analytical gradient; the fastest counts (default 5)",
     )
     timing.add_argument("--seed", type=int, default=0)
     output_option(timing)
@@ -161,8 +164,8 @@ def run_vanishing(args: argparse.Namespace) -> int:
     print()
     print(
         "dW: weight gradient norm, dz: data gradient norm at the layer's output; "
-        f"first/last < {experiments.vanishing.VANISHING:g} is vanishing, > "
-        f"{experiments.vanishing.EXPLODING:g} exploding"
+        f"verdict: dz first/last < {experiments.vanishing.VANISHING:g} is "
+        f"vanishing, > {experiments.vanishing.EXPLODING:g} (or overflow) exploding"
     )
     print("The source text's claims:")
     print(result.summary())
@@ -221,10 +224,12 @@ def run_timing(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         seed=args.seed,
     )
+    settings = result.settings
     print(
-        f"gradient of the cross-entropy of MLPs 64 -> width -> 10 (tanh) on "
-        f"{args.batch_size} digits; numerical: central differences, eps "
-        f"{args.eps:g}"
+        f"gradient of the cross-entropy of MLPs {settings['features']} -> width "
+        f"-> {settings['classes']} (tanh) on {settings['samples']} digits; "
+        f"numerical: central differences, eps {args.eps:g}; BLAS threads: "
+        f"{settings['blas_threads']}"
     )
     print()
     print(result.table())

@@ -29,8 +29,9 @@ grow forwards as fast as the data gradients do backwards, and the weight
 gradients come out about the same size in every layer -- all tiny, or all
 huge. The data gradients show the trend the text describes.
 
-The verdict of each row is computed from its numbers (thresholds below),
-and the claim a row supports follows from its verdict and setting.
+The verdict of each row is computed from the ratio of its first layer's
+data gradient norm to its last layer's (thresholds below), and the claim a
+row supports follows from its verdict and setting.
 """
 
 from __future__ import annotations
@@ -64,10 +65,15 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 INITS = ("small", "xavier", "kaiming", "large")
 
-# A first/last gradient ratio below VANISHING (in the weight or the data
-# gradient) is vanishing, above EXPLODING exploding; within HEALTHY, healthy.
-VANISHING = 1e-2
-EXPLODING = 1e2
+# The verdict reads the data gradient's first/last ratio: below VANISHING
+# (three orders of magnitude) is vanishing, above EXPLODING exploding, within
+# HEALTHY healthy, and between them shrinking or growing.
+# NOTE: the data gradient, not the weight gradient, because the weight
+# gradient also carries the layer's input, which shrinks or grows forwards
+# as fast as the data gradient does backwards when all weights are too small
+# or too large (see the module docstring).
+VANISHING = 1e-3
+EXPLODING = 1e3
 HEALTHY = (0.1, 10.0)
 # Clipping supports claim 5 when, without it, the largest update was at least
 # this many times the bound, or the loss stopped being finite.
@@ -409,20 +415,20 @@ def _judge(run: FlowRun, unclipped: FlowRun) -> tuple[str, str]:
     if run.clip_norm is not None:
         return _judge_clipping(run, unclipped)
 
-    ratios = (run.weight_ratio, run.data_ratio)
+    ratio = run.data_ratio
     norms = run.first_step + (run.data_grad_norms[0] if run.data_grad_norms else [])
     # NOTE: no gradient at all (the loss overflowed at step 1) or a norm
     # that overflowed counts as exploding; a ratio 0/0 (nothing reaches
     # either end) as vanishing.
     overflowed = not norms or not all(math.isfinite(v) for v in norms)
-    if overflowed or any(r > EXPLODING for r in ratios):
+    if overflowed or ratio > EXPLODING:
         verdict = "exploding"
-    elif any(math.isnan(r) or r < VANISHING for r in ratios):
+    elif math.isnan(ratio) or ratio < VANISHING:
         verdict = "vanishing"
-    elif all(HEALTHY[0] <= r <= HEALTHY[1] for r in ratios):
+    elif HEALTHY[0] <= ratio <= HEALTHY[1]:
         verdict = "healthy"
     else:
-        verdict = "shrinking" if min(ratios) < HEALTHY[0] else "growing"
+        verdict = "shrinking" if ratio < HEALTHY[0] else "growing"
 
     if verdict == "vanishing":
         if run.activation in ("sigmoid", "tanh") and run.init != "small":
