@@ -15,10 +15,11 @@ is what makes the numerical one a good reference.
 
 from __future__ import annotations
 
+import itertools
 import math
-import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -134,12 +135,17 @@ def gradient_timing(
     """Time numerical and analytical gradients of an MLP's loss, by width.
 
     For each width, the analytical gradient (one forward and one backward)
-    and one forward pass are timed ``repeats`` times (the median is kept);
-    the numerical gradient (central differences with step ``eps`` in every
-    weight) once, and its largest difference from the analytical one is
-    recorded. Before each numerical gradient its time is estimated from
-    the forward time; a size whose estimate would take the total numerical
-    time past ``max_seconds`` is skipped, and so are all larger ones.
+    and one forward pass are timed ``repeats`` times (the fastest is kept:
+    slower repeats measure other processes); the numerical gradient (central
+    differences with step ``eps`` in every weight) once, and its largest
+    difference from the analytical one is recorded. Before each numerical
+    gradient its time is estimated from the forward time; a size whose
+    estimate would take the total numerical time past ``max_seconds`` is
+    skipped, and so are all larger ones.
+
+    Everything is timed with NumPy's BLAS on one thread, when threadpoolctl
+    is installed (it comes with scikit-learn); ``settings["blas_threads"]``
+    says whether it was.
 
     Parameters
     ----------
@@ -177,6 +183,11 @@ def gradient_timing(
         )
     for width in widths:
         check_count(where, "every width", width)
+    if any(a >= b for a, b in itertools.pairwise(widths)):
+        raise ArgumentError(
+            f"{where}: widths must increase (larger sizes are skipped once the "
+            f"budget runs out), got {list(widths)}; sort them"
+        )
     check_count(where, "batch_size", batch_size)
     check_count(where, "repeats", repeats)
     check_positive(where, "eps", eps)
@@ -190,31 +201,52 @@ def gradient_timing(
 
     rows: list[TimingRow] = []
     spent = 0.0
-    for width in widths:
-        model = nn.Sequential(
-            nn.Linear(x.shape[1], width, generator=rng),
-            nn.Tanh(),
-            nn.Linear(width, classes, generator=rng),
-        )
-        budget = max_seconds - spent
-        if rows and rows[-1].skipped:
-            budget = 0.0
-        row = _measure(model, inputs, labels, eps, repeats, budget)
-        row.width = width
-        rows.append(row)
-        spent += row.numerical_seconds or 0.0
+    with _one_blas_thread() as blas_threads:
+        for width in widths:
+            model = nn.Sequential(
+                nn.Linear(x.shape[1], width, generator=rng),
+                nn.Tanh(),
+                nn.Linear(width, classes, generator=rng),
+            )
+            budget = max_seconds - spent
+            if rows and rows[-1].skipped:
+                budget = 0.0
+            row = _measure(model, inputs, labels, eps, repeats, budget)
+            row.width = width
+            rows.append(row)
+            spent += row.numerical_seconds or 0.0
 
     settings = {
         "widths": list(widths),
         "batch_size": batch_size,
+        "samples": len(batch),
         "eps": eps,
         "max_seconds": max_seconds,
         "repeats": repeats,
         "seed": seed,
         "features": x.shape[1],
         "classes": classes,
+        "blas_threads": blas_threads,
     }
     return GradientTimingResult(settings, rows)
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[str]:
+    """Limit NumPy's BLAS to one thread, if threadpoolctl is there.
+
+    NOTE: on a busy machine a multi-threaded BLAS can turn a 0.1 ms matrix
+    product into one of 20 ms or more once the matrices pass the size where
+    it starts its threads: the timings would then measure the scheduler, not
+    the number of operations. One thread keeps them comparable across sizes.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield "not limited (threadpoolctl is not installed)"
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield "1"
 
 
 def _measure(
@@ -242,8 +274,8 @@ def _measure(
     row = TimingRow(
         width=0,
         weights=weights,
-        forward_seconds=_median_time(forward, repeats),
-        analytical_seconds=_median_time(analytical, repeats),
+        forward_seconds=_best_time(forward, repeats),
+        analytical_seconds=_best_time(analytical, repeats),
         evaluations=2 * weights + len(params),
     )
     estimate = row.evaluations * row.forward_seconds
@@ -267,13 +299,13 @@ def _measure(
     return row
 
 
-def _median_time(work: Callable[[], None], repeats: int) -> float:
+def _best_time(work: Callable[[], None], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         work()
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return min(times)
 
 
 def _slope(log_n: np.ndarray, seconds: list[Any]) -> float:
