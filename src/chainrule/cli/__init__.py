@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from chainrule.cli import (
     evaluate_command,
+    experiment_command,
     gradcheck_command,
     predict_command,
     train_command,
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_command.register(commands)
     predict_command.register(commands)
     gradcheck_command.register(commands)
+    experiment_command.register(commands)
     return parser
 
 
