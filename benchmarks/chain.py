@@ -1,14 +1,15 @@
-"""The chain workload: per-op overhead on a tiny tensor.
+"""A chain of elementwise ops on a tiny tensor, in every framework (W1 and W4).
 
-A shape-(4,) float64 tensor goes through 100 elementwise ops, 25 blocks of
+A shape-(4,) float64 tensor goes through ``blocks`` blocks of
 
     a = tanh(x);  b = exp(a);  c = a * b;  x = c + 0.25
 
-then ``sum`` and ``backward``. tanh keeps every block's input in [-1, 1], so
-the values stay bounded however long the chain. With four numbers per array
-the arithmetic is nothing: what is timed is what each framework spends around
-an op (making tensors, recording the graph, walking it back). ``a`` feeds two
-ops, so the backward pass also sums gradients that meet.
+(four ops each: tanh, exp, mul, add), then ``sum`` and ``backward``. tanh
+keeps every block's input in [-1, 1], so the values stay bounded however long
+the chain. With four numbers per array the arithmetic is nothing: what is
+timed is what each framework spends around an op (making tensors, recording
+the graph, walking it back). ``a`` feeds two ops, so the backward pass also
+sums gradients that meet.
 """
 
 from __future__ import annotations
@@ -16,29 +17,35 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from timing import Case, median_ratio, noise_note, run_rounds
+from common import Context
+from timing import Case
 
 import chainrule as cr
 
-BLOCKS = 25
-OPS = 4 * BLOCKS
+OPS_PER_BLOCK = 4
 SIZE = 4
 SHIFT = 0.25
+PHASES = ("forward", "forward_backward")
+
+
+def start(seed: int = 0) -> np.ndarray:
+    """The seeded input every framework starts from."""
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, SIZE)
 
 
 # --- chainrule ------------------------------------------------------------------
 
 
-def chainrule_forward(x: cr.Tensor) -> cr.Tensor:
-    for _ in range(BLOCKS):
+def chainrule_forward(x: cr.Tensor, blocks: int) -> cr.Tensor:
+    for _ in range(blocks):
         a = cr.tanh(x)
         b = cr.exp(a)
         x = a * b + SHIFT
     return x.sum()
 
 
-def chainrule_forward_backward(x: cr.Tensor) -> tuple[float, np.ndarray]:
-    loss = chainrule_forward(x)
+def chainrule_forward_backward(x: cr.Tensor, blocks: int) -> tuple[float, np.ndarray]:
+    loss = chainrule_forward(x, blocks)
     loss.backward()
     assert x.grad is not None
     grad = x.grad.data
@@ -49,18 +56,18 @@ def chainrule_forward_backward(x: cr.Tensor) -> tuple[float, np.ndarray]:
 # --- NumPy, derivatives by hand -----------------------------------------------------
 
 
-def numpy_forward(x: np.ndarray) -> float:
-    for _ in range(BLOCKS):
+def numpy_forward(x: np.ndarray, blocks: int) -> float:
+    for _ in range(blocks):
         a = np.tanh(x)
         b = np.exp(a)
         x = a * b + SHIFT
     return float(x.sum())
 
 
-def numpy_forward_backward(x: np.ndarray) -> tuple[float, np.ndarray]:
+def numpy_forward_backward(x: np.ndarray, blocks: int) -> tuple[float, np.ndarray]:
     """The same ops and, op by op, the derivative an autodiff would apply."""
     saved = []
-    for _ in range(BLOCKS):
+    for _ in range(blocks):
         a = np.tanh(x)
         b = np.exp(a)
         saved.append((a, b))
@@ -79,133 +86,103 @@ def numpy_forward_backward(x: np.ndarray) -> tuple[float, np.ndarray]:
 # --- PyTorch ----------------------------------------------------------------------
 
 
-def torch_forward(torch: Any, x: Any) -> Any:
-    for _ in range(BLOCKS):
+def torch_forward(torch: Any, x: Any, blocks: int) -> Any:
+    for _ in range(blocks):
         a = torch.tanh(x)
         b = torch.exp(a)
         x = a * b + SHIFT
     return x.sum()
 
 
-def torch_forward_backward(torch: Any, x: Any) -> tuple[float, np.ndarray]:
-    loss = torch_forward(torch, x)
+def torch_forward_backward(torch: Any, x: Any, blocks: int) -> tuple[float, Any]:
+    loss = torch_forward(torch, x, blocks)
     loss.backward()
     grad = x.grad.numpy().copy()
     x.grad = None
     return loss.item(), grad
 
 
-# --- the workload ---------------------------------------------------------------------
+# --- HIPS autograd ----------------------------------------------------------------
 
 
-def check(x0: np.ndarray, torch: Any) -> None:
-    """All implementations give the same loss and gradient, or AssertionError."""
-    loss, grad = numpy_forward_backward(x0)
-    assert np.isfinite(loss) and np.all(np.isfinite(grad)), "chain overflowed"
+def autograd_forward_backward(
+    autograd: Any, x: np.ndarray, blocks: int
+) -> tuple[float, np.ndarray]:
+    # NOTE: autograd records its graph only while it differentiates, so it
+    # has no "forward with recording" to time on its own; only this phase.
+    anp = autograd.numpy
 
-    x = cr.tensor(x0, requires_grad=True)
-    cr_loss, cr_grad = chainrule_forward_backward(x)
-    np.testing.assert_allclose(cr_loss, loss, rtol=1e-12, err_msg="chainrule loss")
-    np.testing.assert_allclose(cr_grad, grad, rtol=1e-10, err_msg="chainrule grad")
+    def forward(x: Any) -> Any:
+        for _ in range(blocks):
+            a = anp.tanh(x)
+            b = anp.exp(a)
+            x = a * b + SHIFT
+        return anp.sum(x)
 
-    if torch is not None:
-        xt = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-        t_loss, t_grad = torch_forward_backward(torch, xt)
-        np.testing.assert_allclose(t_loss, loss, rtol=1e-12, err_msg="torch loss")
-        np.testing.assert_allclose(t_grad, grad, rtol=1e-10, err_msg="torch grad")
+    loss, grad = autograd.value_and_grad(forward)(x)
+    return float(loss), grad
 
 
-def run(rounds: int, sample_time: float, torch: Any) -> dict[str, Any]:
-    """Check, then time every implementation; medians in µs per op."""
-    x0 = np.random.default_rng(0).uniform(-1.0, 1.0, SIZE)
-    check(x0, torch)
+# --- check and cases ----------------------------------------------------------------
 
+
+def check(x0: np.ndarray, blocks: int, ctx: Context) -> None:
+    """All frameworks give the same loss and gradient, or AssertionError."""
+    loss, grad = numpy_forward_backward(x0, blocks)
+    assert np.isfinite(loss) and np.all(np.isfinite(grad)), "the chain overflowed"
+
+    results = {
+        "chainrule": chainrule_forward_backward(
+            cr.tensor(x0, requires_grad=True), blocks
+        )
+    }
+    if ctx.torch is not None:
+        x = ctx.torch.tensor(x0, dtype=ctx.torch.float64, requires_grad=True)
+        results["torch"] = torch_forward_backward(ctx.torch, x, blocks)
+    if ctx.autograd is not None:
+        results["autograd"] = autograd_forward_backward(ctx.autograd, x0, blocks)
+    for name, (other_loss, other_grad) in results.items():
+        np.testing.assert_allclose(
+            other_loss,
+            loss,
+            rtol=1e-12,
+            err_msg=f"chain of {blocks} blocks: {name} loss",
+        )
+        np.testing.assert_allclose(
+            other_grad,
+            grad,
+            rtol=1e-10,
+            err_msg=f"chain of {blocks} blocks: {name} gradient",
+        )
+
+
+def cases(
+    x0: np.ndarray, blocks: int, ctx: Context, phases: tuple[str, ...] = PHASES
+) -> dict[tuple[str, str], Case]:
+    """One timing case per (framework, phase) available in this run."""
+    ops = blocks * OPS_PER_BLOCK
     x_cr = cr.tensor(x0, requires_grad=True)
-    cases = {
-        ("chainrule", "forward"): Case(
-            "chainrule forward", lambda: chainrule_forward(x_cr)
+    calls: dict[tuple[str, str], Any] = {
+        ("chainrule", "forward"): lambda: chainrule_forward(x_cr, blocks),
+        ("chainrule", "forward_backward"): lambda: chainrule_forward_backward(
+            x_cr, blocks
         ),
-        ("chainrule", "forward_backward"): Case(
-            "chainrule forward+backward", lambda: chainrule_forward_backward(x_cr)
-        ),
-        ("numpy", "forward"): Case("numpy forward", lambda: numpy_forward(x0)),
-        ("numpy", "forward_backward"): Case(
-            "numpy forward+backward", lambda: numpy_forward_backward(x0)
-        ),
+        ("numpy", "forward"): lambda: numpy_forward(x0, blocks),
+        ("numpy", "forward_backward"): lambda: numpy_forward_backward(x0, blocks),
     }
-    if torch is not None:
+    if ctx.torch is not None:
+        torch = ctx.torch
         x_t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-        cases["torch", "forward"] = Case(
-            "torch forward", lambda: torch_forward(torch, x_t)
+        calls["torch", "forward"] = lambda: torch_forward(torch, x_t, blocks)
+        calls["torch", "forward_backward"] = lambda: torch_forward_backward(
+            torch, x_t, blocks
         )
-        cases["torch", "forward_backward"] = Case(
-            "torch forward+backward", lambda: torch_forward_backward(torch, x_t)
+    if ctx.autograd is not None:
+        calls["autograd", "forward_backward"] = lambda: autograd_forward_backward(
+            ctx.autograd, x0, blocks
         )
-    run_rounds(list(cases.values()), rounds, sample_time)
-
-    frameworks = sorted({framework for framework, _ in cases})
-    us_per_op = {
-        framework: {
-            phase: cases[framework, phase].median() * 1e6 / OPS
-            for phase in ("forward", "forward_backward")
-        }
-        for framework in frameworks
-    }
-    ratios: dict[str, dict[str, float]] = {}
-    for framework in frameworks:
-        for base in ("numpy", "torch"):
-            if base == framework or base not in frameworks:
-                continue
-            ratios[f"{framework}/{base}"] = {
-                phase: median_ratio(cases[framework, phase], cases[base, phase])
-                for phase in ("forward", "forward_backward")
-            }
     return {
-        "description": (
-            f"shape ({SIZE},) float64 through {OPS} elementwise ops "
-            "(tanh, exp, mul, add), sum, backward"
-        ),
-        "ops": OPS,
-        "us_per_op": us_per_op,
-        "ratios": ratios,
-        "noise": noise_note(list(cases.values())),
-        "samples_seconds_per_call": {
-            f"{f} {p}": case.seconds for (f, p), case in cases.items()
-        },
-        "calls_per_sample": {f"{f} {p}": case.number for (f, p), case in cases.items()},
+        (framework, phase): Case(f"{framework} {phase} {ops} ops", fn)
+        for (framework, phase), fn in calls.items()
+        if phase in phases
     }
-
-
-NAMES = {"chainrule": "chainrule", "numpy": "NumPy (by hand)", "torch": "PyTorch"}
-
-
-def table(result: dict[str, Any]) -> str:
-    """The result as a markdown table."""
-    us, ratios = result["us_per_op"], result["ratios"]
-    lines = [
-        f"### chain: {result['description']}",
-        "",
-        "| framework | forward µs/op | fwd+bwd µs/op | forward × NumPy "
-        "| fwd+bwd × NumPy |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for framework in ("chainrule", "numpy", "torch"):
-        if framework not in us:
-            continue
-        ratio = ratios.get(
-            f"{framework}/numpy", {"forward": 1.0, "forward_backward": 1.0}
-        )
-        lines.append(
-            f"| {NAMES[framework]} | {us[framework]['forward']:.2f} "
-            f"| {us[framework]['forward_backward']:.2f} "
-            f"| {ratio['forward']:.2f} | {ratio['forward_backward']:.2f} |"
-        )
-    if "chainrule/torch" in ratios:
-        vs_torch = ratios["chainrule/torch"]
-        lines += [
-            "",
-            f"chainrule × PyTorch: forward {vs_torch['forward']:.2f}, "
-            f"forward+backward {vs_torch['forward_backward']:.2f}",
-        ]
-    lines += ["", result["noise"]]
-    return "\n".join(lines)

@@ -1,356 +1,380 @@
-"""The mlp workload: one SGD training step of a 784-512-512-10 relu network.
+"""One SGD training step of an MLP classifier, in every framework (W2, W3, W4, W6).
 
-Batch 128, softmax cross-entropy, plain SGD (``p -= lr * grad``). Here the
-matrix products dominate, so the question is how much a framework adds on top
-of them. Besides each implementation's step, the 8 matrix products of a step
-are timed alone (3 forward; in backward a weight gradient per layer and a data
-gradient for layers 3 and 2, none for the input), once through NumPy's BLAS
-and once through PyTorch's, since the two link different BLAS libraries.
+A step is: forward through ``Linear`` layers with an activation between them,
+softmax cross-entropy against integer labels (mean over the batch), backward,
+and a plain SGD update ``p -= lr * grad`` with the gradients then cleared.
+Each framework writes it the way its users would:
 
-chainrule has no layers or optimizers yet, so its step is written with raw
-tensors; where an op it would use is missing (relu, logsumexp), the step says
-which stand-in it took (see ``VARIANTS``).
+- **chainrule**: ``nn.Sequential`` of ``nn.Linear`` and activation modules,
+  ``functional.cross_entropy`` and ``optim.SGD``;
+- **NumPy (by hand)**: forward and backward written out, in-place updates:
+  the practical floor for a framework that runs on NumPy;
+- **PyTorch**: ``torch.nn.Sequential``, ``torch.nn.functional.cross_entropy``
+  and ``torch.optim.SGD``;
+- **HIPS autograd**: the loss as a function of a list of arrays,
+  ``autograd.value_and_grad``, in-place updates.
+
+All start from the same seeded weights (PyTorch's default initialisation,
+U(-k, k) with k = 1/sqrt(fan_in)), stored as PyTorch lays them out: a weight
+of shape (out, in), applied as ``x @ W.T``.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from timing import Case, median_ratio, noise_note, run_rounds
+from common import Context, Target, markdown_table, ratio_cell, target_cells
+from timing import Case, median_ratio, noise_note, run_rounds, samples
 
 import chainrule as cr
+from chainrule import functional, nn, optim
 
-LAYERS = (784, 512, 512, 10)
-BATCH = 128
 LR = 0.01
-DTYPES = ("float64", "float32")
-
-# Tolerances of the check, relative and (times the largest gradient) absolute.
-# float32 sums 784 products in a BLAS-dependent order.
+# Tolerances of the check, relative and (times the largest gradient) absolute;
+# float32 sums hundreds of products in a BLAS-dependent order.
 TOLERANCES = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
+FRAMEWORKS = {
+    "chainrule": "chainrule",
+    "numpy": "NumPy (by hand)",
+    "torch": "PyTorch",
+    "autograd": "HIPS autograd",
+}
 
 
-def make_problem(dtype: str, seed: int = 0) -> dict[str, Any]:
-    """Seeded data, labels and He-initialised weights, as NumPy arrays."""
+@dataclass(frozen=True)
+class Spec:
+    """An MLP and its batch: ``layers`` are the widths, input first."""
+
+    layers: tuple[int, ...]
+    activation: str  # "tanh" or "relu"
+    batch: int
+    dtype: str = "float64"
+
+    def describe(self) -> str:
+        widths = f"{self.layers[0]}-{self.layers[1]}-...-{self.layers[-1]}"
+        if len(self.layers) <= 5:
+            widths = "-".join(map(str, self.layers))
+        return (
+            f"MLP {widths} ({len(self.layers) - 1} Linear layers), "
+            f"{self.activation}, batch {self.batch}, {self.dtype}, "
+            "softmax cross-entropy, SGD step"
+        )
+
+
+@dataclass
+class Problem:
+    x: np.ndarray
+    labels: np.ndarray
+    params: list[np.ndarray]  # w1, b1, w2, b2, ...; w of shape (out, in)
+
+
+def make_problem(spec: Spec, seed: int = 0) -> Problem:
+    """Seeded data, labels and weights, as NumPy arrays."""
     rng = np.random.default_rng(seed)
     params = []
-    for fan_in, fan_out in itertools.pairwise(LAYERS):
-        w = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
-        b = rng.standard_normal(fan_out) * 0.01
-        params += [w.astype(dtype), b.astype(dtype)]
-    return {
-        "x": rng.standard_normal((BATCH, LAYERS[0])).astype(dtype),
-        "labels": rng.integers(0, LAYERS[-1], BATCH),
-        "params": params,
-    }
+    for fan_in, fan_out in itertools.pairwise(spec.layers):
+        bound = 1 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(spec.dtype))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(spec.dtype))
+    return Problem(
+        x=rng.standard_normal((spec.batch, spec.layers[0])).astype(spec.dtype),
+        labels=rng.integers(0, spec.layers[-1], spec.batch),
+        params=params,
+    )
 
 
 # --- chainrule ------------------------------------------------------------------
 
 
-def _relu(x: cr.Tensor) -> cr.Tensor:
-    # NOTE: maximum splits the gradient at x == 0 where relu gives 0; with
-    # continuous random data no pre-activation is exactly 0.
-    return cr.maximum(x, 0.0)
-
-
-def _logsumexp_rows(z: cr.Tensor) -> cr.Tensor:
-    # NOTE: shifted by the row max held as a constant: the shift cancels in
-    # both the value and the gradient, and exp cannot overflow.
-    shift = z.data.max(axis=1, keepdims=True)
-    return cr.log(cr.exp(z - shift).sum(axis=1)) + shift[:, 0]
-
-
-relu = getattr(cr, "relu", _relu)
-if hasattr(cr, "logsumexp"):
-
-    def logsumexp_rows(z: cr.Tensor) -> cr.Tensor:
-        return cr.logsumexp(z, axis=1)  # type: ignore[attr-defined]
-
-else:
-    logsumexp_rows = _logsumexp_rows
-
-VARIANTS = {
-    "relu": "cr.relu" if hasattr(cr, "relu") else "cr.maximum(x, 0)",
-    "logsumexp": (
-        "cr.logsumexp"
-        if hasattr(cr, "logsumexp")
-        else "log(sum(exp(z - max))) + max, max held constant"
-    ),
-    "labels": "z[rows, labels] (getitem with integer arrays)",
-}
-
-
 class ChainruleMLP:
-    def __init__(self, problem: dict[str, Any]) -> None:
-        self.params = [cr.tensor(p, requires_grad=True) for p in problem["params"]]
-        self.x = cr.tensor(problem["x"])
-        self.labels = problem["labels"]
-        self.rows = np.arange(len(self.labels))
+    def __init__(self, spec: Spec, problem: Problem) -> None:
+        activation = {"tanh": nn.Tanh, "relu": nn.ReLU}[spec.activation]
+        modules: list[nn.Module] = []
+        for fan_in, fan_out in itertools.pairwise(spec.layers):
+            modules += [nn.Linear(fan_in, fan_out, dtype=spec.dtype), activation()]
+        self.model = nn.Sequential(*modules[:-1])
+        for param, value in zip(self.model.parameters(), problem.params, strict=True):
+            param.data[...] = value
+        self.optimizer = optim.SGD(self.model.parameters(), lr=LR)
+        self.x = cr.tensor(problem.x)
+        self.labels = cr.tensor(problem.labels)
 
     def loss(self) -> cr.Tensor:
-        w1, b1, w2, b2, w3, b3 = self.params
-        h = relu(self.x @ w1 + b1)
-        h = relu(h @ w2 + b2)
-        z = h @ w3 + b3
-        return (logsumexp_rows(z) - z[self.rows, self.labels]).mean()
+        return functional.cross_entropy(self.model(self.x), self.labels)
 
     def loss_and_grads(self) -> tuple[float, list[np.ndarray]]:
+        self.optimizer.zero_grad()
         loss = self.loss()
         loss.backward()
-        grads = [p.grad.data for p in self.params]  # type: ignore[union-attr]
-        for p in self.params:
-            p.grad = None
-        return loss.item(), grads
+        return loss.item(), [p.grad.data for p in self.model.parameters()]  # type: ignore[union-attr]
 
     def step(self) -> None:
+        self.optimizer.zero_grad()
         self.loss().backward()
-        with cr.no_grad():
-            for p in self.params:
-                p.data -= LR * p.grad.data  # type: ignore[union-attr]
-                p.grad = None
+        self.optimizer.step()
+
+    def weights(self) -> list[np.ndarray]:
+        return [p.data for p in self.model.parameters()]
 
 
 # --- NumPy, derivatives by hand -----------------------------------------------------
 
 
 class NumpyMLP:
-    def __init__(self, problem: dict[str, Any]) -> None:
-        self.params = [p.copy() for p in problem["params"]]
-        self.x = problem["x"]
-        self.labels = problem["labels"]
+    def __init__(self, spec: Spec, problem: Problem) -> None:
+        self.relu = spec.activation == "relu"
+        self.params = [p.copy() for p in problem.params]
+        self.x = problem.x
+        self.labels = problem.labels
         self.rows = np.arange(len(self.labels))
 
     def loss_and_grads(self) -> tuple[float, list[np.ndarray]]:
-        w1, b1, w2, b2, w3, b3 = self.params
-        x, rows, labels = self.x, self.rows, self.labels
+        weights, biases = self.params[0::2], self.params[1::2]
+        rows, labels = self.rows, self.labels
 
-        a1 = x @ w1 + b1
-        h1 = np.maximum(a1, 0)
-        a2 = h1 @ w2 + b2
-        h2 = np.maximum(a2, 0)
-        z = h2 @ w3 + b3
+        # Forward, keeping each layer's input and the activations' outputs.
+        inputs = []
+        h = self.x
+        for w, b in zip(weights[:-1], biases[:-1], strict=True):
+            inputs.append(h)
+            a = h @ w.T + b
+            h = np.maximum(a, 0) if self.relu else np.tanh(a)
+        inputs.append(h)
+        z = h @ weights[-1].T + biases[-1]
         # NOTE: shifted by the row max so that exp cannot overflow.
         shift = z.max(axis=1, keepdims=True)
         e = np.exp(z - shift)
         total = e.sum(axis=1, keepdims=True)
         loss = np.mean(np.log(total[:, 0]) + shift[:, 0] - z[rows, labels])
 
-        grad_z = e / total
-        grad_z[rows, labels] -= 1
-        grad_z /= len(labels)
-        grad_w3 = h2.T @ grad_z
-        grad_a2 = (grad_z @ w3.T) * (a2 > 0)
-        grad_w2 = h1.T @ grad_a2
-        grad_a1 = (grad_a2 @ w2.T) * (a1 > 0)
-        grad_w1 = x.T @ grad_a1
-        grads = [
-            grad_w1,
-            grad_a1.sum(axis=0),
-            grad_w2,
-            grad_a2.sum(axis=0),
-            grad_w3,
-            grad_z.sum(axis=0),
-        ]
-        return float(loss), grads
+        # Backward: softmax minus one-hot, then layer by layer.
+        grad = e / total
+        grad[rows, labels] -= 1
+        grad /= len(labels)
+        grads: list[np.ndarray] = []
+        for layer in range(len(weights) - 1, -1, -1):
+            h = inputs[layer]
+            grads += [grad.sum(axis=0), grad.T @ h]  # bias, weight (reversed)
+            if layer == 0:
+                break
+            grad = grad @ weights[layer]
+            # The activation's derivative, from its output h.
+            grad = grad * (h > 0) if self.relu else grad * (1 - h * h)
+        return float(loss), grads[::-1]
 
     def step(self) -> None:
         _, grads = self.loss_and_grads()
         for p, grad in zip(self.params, grads, strict=True):
             p -= LR * grad
 
-
-def numpy_matmuls(problem: dict[str, Any]) -> Any:
-    """The step's 8 matrix products alone, on arrays of the step's shapes."""
-    rng = np.random.default_rng(1)
-    dtype = problem["x"].dtype
-    x = problem["x"]
-    w1, _, w2, _, w3, _ = problem["params"]
-    h1, h2, g1, g2 = (
-        rng.standard_normal((BATCH, LAYERS[1])).astype(dtype) for _ in range(4)
-    )
-    g3 = rng.standard_normal((BATCH, LAYERS[3])).astype(dtype)
-
-    def products() -> None:
-        x @ w1, h1 @ w2, h2 @ w3
-        h2.T @ g3, g3 @ w3.T
-        h1.T @ g2, g2 @ w2.T
-        x.T @ g1
-
-    return products
+    def weights(self) -> list[np.ndarray]:
+        return self.params
 
 
 # --- PyTorch ----------------------------------------------------------------------
 
 
 class TorchMLP:
-    def __init__(self, torch: Any, problem: dict[str, Any]) -> None:
+    def __init__(self, torch: Any, spec: Spec, problem: Problem) -> None:
         self.torch = torch
-        self.params = [torch.tensor(p, requires_grad=True) for p in problem["params"]]
-        self.x = torch.from_numpy(problem["x"])
-        self.labels = torch.from_numpy(problem["labels"]).long()
+        dtype = getattr(torch, spec.dtype)
+        activation = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[spec.activation]
+        modules: list[Any] = []
+        for fan_in, fan_out in itertools.pairwise(spec.layers):
+            modules += [torch.nn.Linear(fan_in, fan_out, dtype=dtype), activation()]
+        self.model = torch.nn.Sequential(*modules[:-1])
+        with torch.no_grad():
+            for param, value in zip(
+                self.model.parameters(), problem.params, strict=True
+            ):
+                param.copy_(torch.from_numpy(value))
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
+        self.x = torch.from_numpy(problem.x)
+        self.labels = torch.from_numpy(problem.labels)
 
     def loss(self) -> Any:
-        torch = self.torch
-        w1, b1, w2, b2, w3, b3 = self.params
-        h = torch.relu(self.x @ w1 + b1)
-        h = torch.relu(h @ w2 + b2)
-        z = h @ w3 + b3
-        return torch.nn.functional.cross_entropy(z, self.labels)
+        return self.torch.nn.functional.cross_entropy(self.model(self.x), self.labels)
 
     def loss_and_grads(self) -> tuple[float, list[np.ndarray]]:
+        self.optimizer.zero_grad()
         loss = self.loss()
         loss.backward()
-        grads = [p.grad.numpy().copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return loss.item(), grads
+        return loss.item(), [p.grad.numpy().copy() for p in self.model.parameters()]
 
     def step(self) -> None:
+        self.optimizer.zero_grad()
         self.loss().backward()
-        with self.torch.no_grad():
-            for p in self.params:
-                p -= LR * p.grad
-                p.grad = None
+        self.optimizer.step()
+
+    def weights(self) -> list[np.ndarray]:
+        return [p.detach().numpy() for p in self.model.parameters()]
 
 
-def torch_matmuls(torch: Any, problem: dict[str, Any]) -> Any:
-    """The step's 8 matrix products alone, through PyTorch's BLAS."""
-    rng = np.random.default_rng(1)
-    dtype = problem["x"].dtype
-    x = torch.from_numpy(problem["x"])
-    w1, _, w2, _, w3, _ = (torch.from_numpy(p) for p in problem["params"])
-    h1, h2, g1, g2 = (
-        torch.from_numpy(rng.standard_normal((BATCH, LAYERS[1])).astype(dtype))
-        for _ in range(4)
-    )
-    g3 = torch.from_numpy(rng.standard_normal((BATCH, LAYERS[3])).astype(dtype))
-
-    def products() -> None:
-        x @ w1, h1 @ w2, h2 @ w3
-        h2.T @ g3, g3 @ w3.T
-        h1.T @ g2, g2 @ w2.T
-        x.T @ g1
-
-    return products
+# --- HIPS autograd ----------------------------------------------------------------
 
 
-# --- the workload ---------------------------------------------------------------------
+class AutogradMLP:
+    def __init__(self, autograd: Any, spec: Spec, problem: Problem) -> None:
+        anp = autograd.numpy
+        relu = spec.activation == "relu"
+        x, labels = problem.x, problem.labels
+        rows = np.arange(len(labels))
+
+        def loss(params: list[Any]) -> Any:
+            h = x
+            for layer in range(0, len(params), 2):
+                if layer:
+                    h = anp.maximum(h, 0) if relu else anp.tanh(h)
+                h = anp.dot(h, params[layer].T) + params[layer + 1]
+            shift = anp.max(h, axis=1, keepdims=True)
+            lse = anp.log(anp.sum(anp.exp(h - shift), axis=1)) + shift[:, 0]
+            return anp.mean(lse - h[rows, labels])
+
+        self.value_and_grad = autograd.value_and_grad(loss)
+        self.params = [p.copy() for p in problem.params]
+
+    def loss_and_grads(self) -> tuple[float, list[np.ndarray]]:
+        loss, grads = self.value_and_grad(self.params)
+        return float(loss), list(grads)
+
+    def step(self) -> None:
+        _, grads = self.value_and_grad(self.params)
+        for p, grad in zip(self.params, grads, strict=True):
+            p -= LR * grad
+
+    def weights(self) -> list[np.ndarray]:
+        return self.params
 
 
-def check(problem: dict[str, Any], dtype: str, torch: Any) -> None:
-    """Same loss and weight gradients everywhere, or AssertionError."""
-    rtol, atol = TOLERANCES[dtype]
-    loss, grads = NumpyMLP(problem).loss_and_grads()
-    others: dict[str, Any] = {"chainrule": ChainruleMLP(problem)}
-    if torch is not None:
-        others["torch"] = TorchMLP(torch, problem)
+# --- check and cases ----------------------------------------------------------------
 
-    names = ("W1", "b1", "W2", "b2", "W3", "b3")
-    for framework, model in others.items():
+
+def models(spec: Spec, problem: Problem, ctx: Context) -> dict[str, Any]:
+    """A fresh model per framework available in this run, same weights."""
+    built: dict[str, Any] = {
+        "chainrule": ChainruleMLP(spec, problem),
+        "numpy": NumpyMLP(spec, problem),
+    }
+    if ctx.torch is not None:
+        built["torch"] = TorchMLP(ctx.torch, spec, problem)
+    if ctx.autograd is not None:
+        built["autograd"] = AutogradMLP(ctx.autograd, spec, problem)
+    return built
+
+
+def check(spec: Spec, problem: Problem, ctx: Context) -> None:
+    """Same loss, gradients and updated weights everywhere, or AssertionError."""
+    rtol, atol = TOLERANCES[spec.dtype]
+    built = models(spec, problem, ctx)
+    reference = built.pop("numpy")
+    loss, grads = reference.loss_and_grads()
+    reference.step()
+    names = [f"{kind}{k}" for k in range(1, len(grads) // 2 + 1) for kind in "Wb"]
+    where = f"{spec.describe()}:"
+    for framework, model in built.items():
         other_loss, other_grads = model.loss_and_grads()
         np.testing.assert_allclose(
-            other_loss, loss, rtol=rtol, err_msg=f"{framework} {dtype} loss"
+            other_loss, loss, rtol=rtol, err_msg=f"{where} {framework} loss"
         )
         for name, grad, other in zip(names, grads, other_grads, strict=True):
-            assert other.dtype == grad.dtype, f"{framework} grad {name} dtype"
+            assert other.dtype == grad.dtype, f"{where} {framework} {name} dtype"
             np.testing.assert_allclose(
                 other,
                 grad,
                 rtol=rtol,
                 atol=atol * np.abs(grad).max(),
-                err_msg=f"{framework} {dtype} gradient of {name}",
+                err_msg=f"{where} {framework} gradient of {name}",
+            )
+        model.step()
+        for name, weight, other in zip(
+            names, reference.weights(), model.weights(), strict=True
+        ):
+            np.testing.assert_allclose(
+                other,
+                weight,
+                rtol=rtol,
+                atol=atol * np.abs(weight).max(),
+                err_msg=f"{where} {framework} {name} after one SGD step",
             )
 
 
-def run_dtype(dtype: str, rounds: int, sample_time: float, torch: Any) -> dict:
-    problem = make_problem(dtype)
-    check(problem, dtype, torch)
-
-    cases = {
-        "chainrule": Case("chainrule step", ChainruleMLP(problem).step),
-        "numpy": Case("numpy step", NumpyMLP(problem).step),
-        "numpy_matmuls": Case("numpy matmuls", numpy_matmuls(problem)),
-    }
-    if torch is not None:
-        cases["torch"] = Case("torch step", TorchMLP(torch, problem).step)
-        cases["torch_matmuls"] = Case("torch matmuls", torch_matmuls(torch, problem))
-    run_rounds(list(cases.values()), rounds, sample_time)
-
-    pairs = [
-        ("chainrule", "numpy"),
-        ("chainrule", "numpy_matmuls"),
-        ("numpy", "numpy_matmuls"),
-    ]
-    if torch is not None:
-        pairs += [
-            ("torch", "numpy"),
-            ("torch", "torch_matmuls"),
-            ("chainrule", "torch"),
-            ("torch_matmuls", "numpy_matmuls"),
-        ]
+def cases(spec: Spec, problem: Problem, ctx: Context) -> dict[str, Case]:
+    """One step-timing case per framework, each on its own fresh model."""
     return {
-        "ms": {name: case.median() * 1e3 for name, case in cases.items()},
-        "ratios": {f"{a}/{b}": median_ratio(cases[a], cases[b]) for a, b in pairs},
-        "noise": noise_note(list(cases.values())),
-        "samples_seconds_per_call": {n: c.seconds for n, c in cases.items()},
-        "calls_per_sample": {n: c.number for n, c in cases.items()},
+        framework: Case(f"{framework} step {spec.dtype}", model.step)
+        for framework, model in models(spec, problem, ctx).items()
     }
 
 
-def run(rounds: int, sample_time: float, torch: Any) -> dict[str, Any]:
-    """Check and time each dtype; step times in ms, medians of per-round ratios."""
-    return {
-        "description": (
-            f"one SGD step, MLP {'-'.join(map(str, LAYERS))}, relu, batch {BATCH}, "
-            "softmax cross-entropy"
+def measure(
+    spec: Spec, ctx: Context, extra: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Case]]:
+    """Check, then time one step per framework (and ``extra`` callables).
+
+    Returns the result (step times in ms, medians of per-round ratios to
+    NumPy, PyTorch and autograd) and the cases, for further ratios.
+    """
+    problem = make_problem(spec)
+    check(spec, problem, ctx)
+    timed = cases(spec, problem, ctx)
+    for name, fn in (extra or {}).items():
+        timed[name] = Case(f"{name} {spec.dtype}", fn(problem))
+    run_rounds(list(timed.values()), ctx.rounds, ctx.sample_time)
+
+    ratios = {
+        f"{framework}/{base}": median_ratio(timed[framework], timed[base])
+        for framework in FRAMEWORKS
+        for base in ("numpy", "torch", "autograd")
+        if framework != base and framework in timed and base in timed
+    }
+    result = {
+        "description": spec.describe(),
+        "ms": {name: case.median() * 1e3 for name, case in timed.items()},
+        "ratios": ratios,
+        "noise": noise_note(list(timed.values())),
+        "samples": samples(list(timed.values())),
+    }
+    return result, timed
+
+
+def table(
+    result: dict[str, Any],
+    target: Target,
+    extra_columns: dict[str, dict[str, float]] | None = None,
+) -> str:
+    """Step times and ratios per framework; the target on chainrule's row.
+
+    ``extra_columns`` maps a column title to a value per framework (or per
+    extra case, which then gets a row of its own).
+    """
+    ms, ratios = result["ms"], result["ratios"]
+    extra_columns = extra_columns or {}
+    rows = []
+    for name in ms:
+        label = FRAMEWORKS.get(name, name)
+        vs_numpy = 1.0 if name == "numpy" else ratios.get(f"{name}/numpy")
+        rows.append(
+            (
+                label,
+                f"{ms[name]:.3f}",
+                ratio_cell(vs_numpy) if name in FRAMEWORKS else "",
+                ratio_cell(ratios.get(f"{name}/torch")),
+                *(ratio_cell(column.get(name)) for column in extra_columns.values()),
+                *target_cells(target if name == "chainrule" else None),
+            )
+        )
+    return markdown_table(
+        (
+            "framework",
+            "step ms",
+            "× NumPy",
+            "× PyTorch",
+            *extra_columns,
+            "target",
+            "met",
         ),
-        "chainrule_variants": VARIANTS,
-        "dtypes": {d: run_dtype(d, rounds, sample_time, torch) for d in DTYPES},
-    }
-
-
-# (row label, case, its ratio to NumPy, its ratio to matmul-only)
-ROWS = (
-    ("chainrule", "chainrule", "chainrule/numpy", "chainrule/numpy_matmuls"),
-    ("NumPy (by hand)", "numpy", None, "numpy/numpy_matmuls"),
-    ("PyTorch", "torch", "torch/numpy", "torch/torch_matmuls"),
-    ("matmul-only, NumPy BLAS", "numpy_matmuls", None, None),
-    ("matmul-only, PyTorch BLAS", "torch_matmuls", "torch_matmuls/numpy_matmuls", None),
-)
-
-
-def table(result: dict[str, Any]) -> str:
-    """The result as a markdown table."""
-    lines = [
-        f"### mlp: {result['description']}",
-        "",
-        "| dtype | framework | step ms | × NumPy | × matmul-only |",
-        "| --- | --- | ---: | ---: | ---: |",
-    ]
-    for dtype, row in result["dtypes"].items():
-        ms, ratios = row["ms"], row["ratios"]
-        for label, case, vs_numpy, vs_matmuls in ROWS:
-            if case not in ms:
-                continue
-            numpy_cell = f"{ratios[vs_numpy]:.2f}" if vs_numpy else ""
-            if case == "numpy":
-                numpy_cell = "1.00"
-            matmul_cell = f"{ratios[vs_matmuls]:.2f}" if vs_matmuls else ""
-            lines.append(
-                f"| {dtype} | {label} | {ms[case]:.2f} | {numpy_cell} | {matmul_cell} |"
-            )
-
-    variants = result["chainrule_variants"]
-    lines += [
-        "",
-        "× NumPy divides by the hand-written NumPy step; × matmul-only by the "
-        "step's 8 matrix products alone through the framework's own BLAS "
-        "(NumPy's for chainrule and NumPy, PyTorch's for PyTorch).",
-        f"chainrule stand-ins: relu = {variants['relu']}; "
-        f"logsumexp = {variants['logsumexp']}; labels = {variants['labels']}.",
-    ]
-    lines += [f"{dtype}: {row['noise']}" for dtype, row in result["dtypes"].items()]
-    return "\n".join(lines)
+        rows,
+    )

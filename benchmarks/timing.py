@@ -96,3 +96,11 @@ def noise_note(cases: Sequence[Case]) -> str:
         f"Largest spread (interquartile range / median) {worst.spread():.0%}, "
         f"{worst.name}; {verdict}."
     )
+
+
+def samples(cases: Sequence[Case]) -> dict[str, dict[str, object]]:
+    """Every case's raw samples, for the JSON file."""
+    return {
+        case.name: {"seconds_per_call": case.seconds, "calls_per_sample": case.number}
+        for case in cases
+    }
