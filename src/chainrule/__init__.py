@@ -45,6 +45,7 @@ from chainrule.ops.activation import (
 from chainrule.ops.arithmetic import (
     add,
     divide,
+    linear,
     matmul,
     multiply,
     negative,
@@ -138,6 +139,7 @@ __all__ = [
     "io",
     "is_grad_enabled",
     "leaky_relu",
+    "linear",
     "load",
     "log",
     "log_softmax",

@@ -42,18 +42,27 @@ def test_nodes_saved_arrays_and_total_of_a_known_graph() -> None:
 def test_float32_and_masks() -> None:
     x = cr.tensor(np.array([[-1.0, 2.0]], np.float32), requires_grad=True)
     y = cr.tanh(x)
-    report = saved_memory(cr.relu(y))
-    tanh, relu = report.nodes
+    report = saved_memory(cr.clip(y, -0.5, 0.5))
+    tanh, clip = report.nodes
     assert (tanh.saved[0].dtype, tanh.saved[0].nbytes) == ("float32", 8)
-    (mask,) = relu.saved
-    # relu keeps a boolean mask: one byte per entry.
-    assert (relu.op, mask.role, mask.dtype, mask.shape) == (
-        "ReLU",
+    (mask,) = clip.saved
+    # clip keeps a boolean mask: one byte per entry.
+    assert (clip.op, mask.role, mask.dtype, mask.shape) == (
+        "Clip",
         "constant",
         "bool",
         (1, 2),
     )
     assert report.total_bytes == 8 + 2
+
+
+def test_relu_keeps_its_output_and_so_adds_no_bytes_of_its_own() -> None:
+    x = cr.tensor(np.array([[-1.0, 2.0]]), requires_grad=True)
+    report = saved_memory(cr.relu(cr.tanh(x)))
+    _, relu = report.nodes
+    (kept,) = relu.saved
+    assert (relu.op, kept.role) == ("ReLU", "output")
+    assert report.total_bytes == 16 + 16
 
 
 def test_backward_frees_the_saved_arrays_and_the_report_says_so() -> None:
@@ -89,10 +98,8 @@ def test_leaves_and_deep_graphs() -> None:
 
 
 def test_a_transposed_weight_is_marked_as_a_view() -> None:
-    from chainrule import nn
-
-    layer = nn.Linear(3, 2)
-    report = saved_memory(layer(cr.ones(4, 3)))
+    w = cr.tensor(np.ones((2, 3)), requires_grad=True)
+    report = saved_memory(cr.ones(4, 3) @ w.T)
     matmul = next(n for n in report.nodes if n.op == "MatMul")
     assert [(a.shape, a.view) for a in matmul.saved] == [
         ((4, 3), False),
@@ -110,14 +117,16 @@ def test_an_mlp_with_its_loss_byte_for_byte() -> None:
     loss = F.cross_entropy(model(x), cr.tensor(np.array([0, 1, 0, 1, 1])))
     report = saved_memory(loss)
 
-    # By hand, float64 = 8 bytes: the batch (5·3) and W1ᵀ (3·4) for the first
-    # matmul, the ReLU mask (5·4 bools, 1 byte each), the hidden values (5·4)
-    # and W2ᵀ (4·2) for the second, log_softmax's output (5·2), and the
-    # scalar the mean divides by.
-    hand = 8 * (15 + 12) + 20 + 8 * (20 + 8) + 8 * 10 + 8
-    assert report.total_bytes == hand == 548
-    assert report.view_bytes == 8 * (12 + 8)  # the transposed weights
-    assert "(160 B of it views of other arrays)" in str(report).splitlines()[0]
+    # By hand, float64 = 8 bytes: the batch (5·3) and W1 (4·3) for the first
+    # layer, ReLU's output (5·4), which the second layer keeps too (counted
+    # once) with W2 (2·4), log_softmax's output (5·2), and the scalar the
+    # mean divides by.
+    hand = 8 * (15 + 12) + 8 * 20 + 8 * 8 + 8 * 10 + 8
+    assert report.total_bytes == hand == 528
+    relu, second = report.nodes[1], report.nodes[2]
+    assert (relu.op, second.op) == ("ReLU", "Linear")
+    assert second.saved[0].shared_with == 1
+    assert report.view_bytes == 0
 
     # And against the arrays the nodes actually hold, found by a walk of
     # our own: every distinct array once.

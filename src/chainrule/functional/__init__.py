@@ -34,6 +34,7 @@ from chainrule.ops.activation import (
     softplus,
     tanh,
 )
+from chainrule.ops.arithmetic import linear
 
 __all__ = [
     "batch_norm",
@@ -44,6 +45,7 @@ __all__ = [
     "gelu",
     "layer_norm",
     "leaky_relu",
+    "linear",
     "log_softmax",
     "mse_loss",
     "nll_loss",

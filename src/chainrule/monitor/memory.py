@@ -29,7 +29,7 @@ class SavedArray:
     ``role`` is ``"input"``, ``"output"`` or ``"constant"`` (neither: a mask,
     a shift). ``shared_with`` is the index of an earlier node that saved the
     same array (its bytes are counted there), else None. ``view`` is True
-    for a view of another array (``Linear`` saves its weight transposed):
+    for a view of another array (``x @ w.T`` saves ``w.T``):
     it keeps its base alive rather than memory of its own.
     """
 

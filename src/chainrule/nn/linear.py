@@ -12,7 +12,7 @@ from chainrule.dtypes import get_default_dtype
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.arithmetic import matmul
+from chainrule.ops.arithmetic import linear
 
 
 class Linear(Module):
@@ -120,10 +120,7 @@ class Linear(Module):
                 "(e.g. x.reshape(len(x), -1)) or make the layer with "
                 "in_features equal to the input's last axis"
             )
-        y = matmul(x, self.weight.T)
-        if self.bias is not None:
-            y = y + self.bias
-        return y
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

@@ -86,16 +86,18 @@ class ReLU(Function):
     """relu(x) = x for x > 0, else 0.  d/dx = 1 for x > 0, else 0 (at 0 too)."""
 
     def forward(self, x: Any) -> Any:
-        # NOTE: relu'(0) = 0, as in the source text. Not np.maximum(x, 0):
-        # maximum shares the gradient of a tie, which would give 1/2 at 0.
-        # The mask is "not x <= 0" so that NaN passes through, as in PyTorch.
-        passes = ~(x <= 0)
-        self.save_for_backward(passes)
-        return np.where(passes, x, 0)
+        y = np.maximum(x, 0)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, grad: Any) -> Any:
-        (passes,) = self.saved
-        return grad * passes
+        # NOTE: relu'(0) = 0, as in the source text: the gradient passes where
+        # the output is positive. It is read off the output, which the next
+        # layer keeps anyway, so relu saves no array of its own. The test is
+        # "not y <= 0" so that a NaN input passes its gradient, as in PyTorch
+        # (maximum propagates the NaN forward).
+        (y,) = self.saved
+        return np.where(y <= 0, 0, grad)
 
 
 def relu(x: Any) -> Any:

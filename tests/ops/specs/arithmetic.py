@@ -31,6 +31,17 @@ def matmul_shapes() -> st.SearchStrategy:
     return shapes()
 
 
+def linear_case(draw) -> Case:
+    """An input of any batch shape (1-D included), a weight, and maybe a bias."""
+    batch = draw(st.sampled_from([(), (0,), (3,), (2, 3)]))
+    n_in, n_out = draw(st.integers(0, 4)), draw(st.integers(0, 4))
+    x = array(draw, LINEAR, 0, (*batch, n_in))
+    w = array(draw, LINEAR, 1, (n_out, n_in))
+    if draw(st.booleans()):
+        return Case([x, w, array(draw, LINEAR, 2, (n_out,))], [True, True, True])
+    return Case([x, w], [True, True])
+
+
 def power_case(draw) -> Case:
     """A positive base with a tensor exponent, or any base with a constant one."""
     shapes = draw(
@@ -55,6 +66,14 @@ POWER = OpSpec(
     arity=2,
     domain=((0.2, 3.0), (-2.0, 2.0)),
     inputs=power_case,
+)
+
+LINEAR = OpSpec(
+    "linear",
+    cr.linear,
+    torch.nn.functional.linear,
+    arity=3,
+    inputs=linear_case,
 )
 
 SPECS = [
@@ -92,4 +111,5 @@ SPECS = [
             (((2, 1, 2, 3), (4, 3, 2)), {}),
         ),
     ),
+    LINEAR,
 ]
