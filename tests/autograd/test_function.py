@@ -134,6 +134,23 @@ def test_gradient_of_wrong_shape_names_op_input_and_shapes() -> None:
         WrongShape.apply(x).sum().backward()
 
 
+def test_a_transposed_gradient_of_a_non_square_weight_is_called_so() -> None:
+    class TransposedWeight(cr.Function):
+        def forward(self, x, w):
+            self.save_for_backward(x, w)
+            return x @ w
+
+        def backward(self, grad):
+            x, w = self.saved
+            return grad @ w.T, grad.T @ x  # BUG: (out, in) for a (in, out) weight
+
+    x, w = (cr.tensor(np.ones(s), requires_grad=True) for s in ((4, 3), (3, 2)))
+    with pytest.raises(
+        GradientError, match=r"shape \(2, 3\) for input 1 of shape \(3, 2\).*transposed"
+    ):
+        TransposedWeight.apply(x, w).sum().backward()
+
+
 def test_gradient_that_is_not_an_array_is_named() -> None:
     x = cr.tensor([1.0], requires_grad=True)
     with pytest.raises(GradientError, match=r"NotAnArray.*returned a str.*input 0"):

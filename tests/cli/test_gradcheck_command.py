@@ -129,3 +129,65 @@ def test_module_entry_point_runs_as_a_process() -> None:
     )
     assert result.returncode == 1
     assert "diagnosis" in result.stdout
+
+
+USER_CODE = """
+import numpy as np
+import chainrule as cr
+
+
+def forward_raises(x):
+    raise RuntimeError("the layer is not ready")
+
+
+class BackwardRaises(cr.Function):
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, grad):
+        raise ValueError("shapes do not fit in my backward")
+
+
+class BackwardNameError(cr.Function):
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, grad):
+        return undefined_name * grad
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "stream", "words"),
+    [
+        ("forward_raises", 2, "err", ["RuntimeError", "the layer is not ready"]),
+        ("BackwardRaises", 1, "out", ["ValueError", "shapes do not fit"]),
+        ("BackwardNameError", 1, "out", ["NameError", "undefined_name"]),
+    ],
+)
+def test_errors_in_the_users_code_are_reported_whole(
+    capsys, tmp_path, name, status, stream, words
+) -> None:
+    path = tmp_path / "user.py"
+    path.write_text(USER_CODE)
+    code, out, err = run(capsys, "gradcheck", f"{path}:{name}", "--input-shape", "3")
+    text = {"out": out, "err": err}[stream]
+    assert code == status
+    assert all(word in text for word in words), text
+    assert "Traceback" not in out + err
+
+
+def test_a_file_that_exits_on_import_is_named(capsys, tmp_path) -> None:
+    path = tmp_path / "exits.py"
+    path.write_text("import sys\nsys.exit(3)\n")
+    status, _, err = run(capsys, "gradcheck", f"{path}:f", "--input-shape", "3")
+    assert status == 2
+    assert "sys.exit(3)" in err
+
+
+@pytest.mark.parametrize("text", ["4,,3", ",3", "4,3,,"])
+def test_an_empty_size_in_a_shape_is_refused(capsys, text) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gradcheck", f"{EXAMPLES}/custom_layer.py:Swish", "--input-shape", text])
+    assert exit_info.value.code == 2
+    assert "is not a shape" in capsys.readouterr().err

@@ -105,8 +105,11 @@ def test_wrong_sign_is_diagnosed_on_the_right_input() -> None:
     assert block.input == "input 1"
     assert codes(block) == ["sign"]
     assert block.mismatch_count == 3
+    # Each y[i] enters only out[i], so exactly the diagonal is wrong.
+    assert {(e.output_index, e.input_index) for e in block.worst} == {
+        ((i,), (i,)) for i in range(3)
+    }
     worst = block.worst[0]
-    assert worst.output_index == worst.input_index
     assert worst.analytical == pytest.approx(-worst.numerical, rel=1e-6)
 
 
@@ -128,9 +131,19 @@ def test_transposed_weight_gradient_is_diagnosed() -> None:
     block = failure_of(TransposedWeightGradient.apply, (x, w))
     assert block.input == "input 1"
     assert codes(block) == ["transpose"]
-    # The worst entries pair an input index with its mirror image.
-    pairs = {(e.output_index, e.input_index) for e in block.worst}
-    assert all(i[0] != i[1] for _, i in pairs)
+    # d out[i, j] / d w[k, l] = x[i, k] if j == l; the backward gives the
+    # Jacobian of w[l, k] instead. The worst entries, worked out by hand: the
+    # largest |x[i, k]|, wrong in four places (two l for n, two j for a).
+    n = np.einsum("ik,jl->ijkl", x.data, np.eye(3))
+    a = np.einsum("il,jk->ijkl", x.data, np.eye(3))
+    error = np.abs(a - n)
+    worst = {tuple(int(i) for i in w) for w in np.argwhere(error == error.max())}
+    assert len(worst) == 4
+    assert {e.output_index + e.input_index for e in block.worst[:4]} == worst
+    for entry in block.worst:
+        index = entry.output_index + entry.input_index
+        assert entry.analytical == pytest.approx(a[index], abs=1e-12)
+        assert entry.numerical == pytest.approx(n[index], rel=1e-6, abs=1e-9)
 
 
 def test_broadcast_taken_from_one_copy_is_diagnosed() -> None:
@@ -160,6 +173,11 @@ def test_backward_that_ignores_an_input_is_diagnosed_as_disconnected() -> None:
     assert codes(block) == ["disconnected"]
     assert block.mismatch_count == 4
     assert block.total == 16
+    # d(x * y)[i] / dy[i] = x[i]: the worst is where |x| is largest.
+    largest = np.unravel_index(np.argmax(np.abs(x.data)), x.shape)
+    entry = block.worst[0]
+    assert entry.output_index == entry.input_index == largest
+    assert (entry.analytical, entry.numerical) == (0.0, pytest.approx(x.data[largest]))
 
 
 def test_relu_at_its_kink_is_reported_as_a_kink_not_a_bug() -> None:
@@ -196,8 +214,15 @@ def test_float32_input_warns_first_and_diagnoses_precision() -> None:
     with pytest.warns(GradcheckWarning, match="float64"):
         result = cr.gradcheck(cr.tanh, x, raise_exception=False)
     assert not result.passed
-    assert "float32" in codes(result.failures[0])
+    (block,) = result.failures
+    # Rounding noise, not a kink or a factor: the only diagnosis is precision.
+    assert codes(block) == ["float32"]
     assert result.notes and "float64" in result.notes[0]
+    # The reported worst entry is the block's largest mismatch, by its index.
+    errors = np.where(block.mismatched, np.abs(block.analytical - block.numerical), 0)
+    i, j = np.unravel_index(np.argmax(errors), errors.shape)
+    assert block.worst[0].output_index == (int(i),)
+    assert block.worst[0].input_index == (int(j),)
 
 
 # --- passing checks --------------------------------------------------------------
@@ -364,3 +389,89 @@ def test_bad_tolerances_are_refused(options, name) -> None:
 def test_a_function_without_float_output_has_nothing_to_check() -> None:
     with pytest.raises(ValueError, match="no floating-point output"):
         cr.gradcheck(lambda t: t.argmax(), leaf(3))
+
+
+def test_a_layer_checked_at_relus_kink() -> None:
+    model = cr.nn.Sequential(cr.nn.Linear(2, 2), cr.nn.ReLU())
+    model[0].weight.data[...] = [[1.0, -1.0], [1.0, 1.0]]
+    model[0].bias.data[...] = 0.0
+    x = cr.tensor([[1.0, 1.0]], requires_grad=True)  # unit 0 sits at exactly 0
+    with pytest.warns(GradcheckWarning, match="non-differentiable"):
+        result = cr.gradcheck(model, x)
+    assert result.status == "kink"
+    assert {b.input for b in result.failures} == {
+        "input 0",
+        "parameter 0.weight",
+        "parameter 0.bias",
+    }
+    # Only unit 0 of the output is at the kink.
+    assert all(e.output_index == (0, 0) for b in result.failures for e in b.worst)
+    bias = next(b for b in result.failures if b.input == "parameter 0.bias")
+    assert bias.worst[0].input_index == (0,)
+
+
+def test_strong_curvature_is_not_mistaken_for_a_kink() -> None:
+    class SlightlyWrongLog(cr.Function):
+        def forward(self, x):
+            self.save_for_backward(x)
+            return np.log(x)
+
+        def backward(self, grad):
+            (x,) = self.saved
+            return grad / (x + 3e-7)  # BUG: 0.3% off near 1e-4
+
+    # log'' = -1/x² = -1e8 at 1e-4: the one-sided differences disagree by
+    # eps·1e8 = 100, as they would at a kink; half the step tells them apart.
+    x = cr.tensor([1e-4, 2e-4], requires_grad=True)
+    with pytest.raises(GradcheckError) as caught:
+        cr.gradcheck(SlightlyWrongLog.apply, x)
+    (block,) = caught.value.result.failures
+    assert caught.value.result.status == "failed"
+    assert not {"kink", "kink_nearby"} & set(codes(block))
+    assert block.worst[0].input_index == (0,)
+    assert cr.gradcheck(cr.log, cr.tensor([1e-4, 2e-4], requires_grad=True)).passed
+
+
+def test_a_kink_anywhere_inside_the_stencil_is_still_a_kink() -> None:
+    # At a third of eps from 0, the jump halves with the step as curvature's
+    # would; the central difference moving gives it away.
+    x = cr.tensor([-1e-6 / 3, 1.0, 2e-7], requires_grad=True)
+    with pytest.warns(GradcheckWarning):
+        result = cr.gradcheck(cr.relu, x)
+    assert result.status == "kink"
+    assert {e.input_index for e in result.failures[0].worst} == {(0,), (2,)}
+
+
+def test_transposed_and_fortran_ordered_inputs_are_nudged_in_place() -> None:
+    a = RNG.standard_normal((3, 4))
+    for data in (a.T, np.asfortranarray(a)):
+        x = cr.tensor(data, requires_grad=True)
+        assert not x.data.flags.c_contiguous
+        assert cr.gradcheck(lambda t: cr.tanh(t @ t.T), x).passed
+        block = failure_of(MissingTwo.apply, cr.tensor(data, requires_grad=True))
+        assert codes(block) == ["factor"]
+
+
+def test_outputs_are_named_by_their_place_among_all_outputs() -> None:
+    x = leaf(3)
+    result = cr.gradcheck(lambda t: (cr.argmax(t), 2.0 * t, cr.tanh(t)), x)
+    assert [b.output for b in result.blocks] == ["output 1", "output 2"]
+    result = cr.gradcheck(lambda t: (cr.argmax(t), 2.0 * t), x)
+    assert [b.output for b in result.blocks] == ["output 1"]
+    assert [b.output for b in cr.gradcheck(cr.tanh, x).blocks] == ["output"]
+
+
+def test_gradgradcheck_names_each_first_derivative_by_its_variable() -> None:
+    c, x = cr.tensor([1.0, 2.0]), leaf(2)
+    result = cr.gradgradcheck(lambda c, t: c * t * t, (c, x))
+    assert [b.title for b in result.blocks] == [
+        "d(d(output)/d(input 1))/d(input 1)",
+        "d(d(output)/d(input 1))/d(grad_output 0)",
+    ]
+    layer = cr.nn.Linear(2, 1)
+    outputs = {b.output for b in cr.gradgradcheck(layer, leaf(3, 2)).blocks}
+    assert outputs == {
+        "d(output)/d(input 0)",
+        "d(output)/d(parameter weight)",
+        "d(output)/d(parameter bias)",
+    }

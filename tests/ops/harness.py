@@ -70,6 +70,9 @@ class OpSpec:
                 default for broadcasting ops: all 0-d, and an empty batch.
     rtol, atol  agreement with the reference (values and gradients).
     numeric_tol (rtol, atol) against central differences.
+    numeric     compare with central differences at all; off for an op that
+                rounds to a lower precision (astype to float32), whose
+                central differences measure the rounding.
     second_order  compare second derivatives with the reference.
     second_order_valid  reject cases, for the second-order test only, where
                 the value is nan or a convention (empty or one-element
@@ -95,6 +98,7 @@ class OpSpec:
     rtol: float = 1e-7
     atol: float = 1e-9
     numeric_tol: tuple[float, float] = (1e-5, 1e-6)
+    numeric: bool = True
     second_order: bool = True
     second_order_valid: Callable[[Case], bool] | None = None
     float32: bool = True

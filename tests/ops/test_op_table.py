@@ -80,6 +80,8 @@ def test_edge_shapes_match_pytorch(spec: OpSpec, shapes: Any, options: Any) -> N
 def test_gradient_matches_central_differences(
     spec: OpSpec, data: Any, seed: int
 ) -> None:
+    if not spec.numeric:
+        pytest.skip(f"{spec.name}: rounds its output; see test_matches_pytorch")
     case = draw_case(data.draw, spec)
     inputs, outputs = run_chainrule(spec, case)
     wrt = differentiable_tensors(inputs, case)
@@ -212,6 +214,8 @@ def test_float32_stays_float32(spec: OpSpec, data: Any, seed: int) -> None:
 @given(data=st.data())
 def test_gradcheck_passes(spec: OpSpec, data: Any) -> None:
     """chainrule.gradcheck, the user's tool, accepts every built-in op."""
+    if not spec.numeric:
+        pytest.skip(f"{spec.name}: rounds its output; see test_matches_pytorch")
     case = draw_case(data.draw, spec)
     inputs, outputs = run_chainrule(spec, case)
     if not differentiable_tensors(inputs, case) or not any(

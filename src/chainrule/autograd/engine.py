@@ -295,7 +295,7 @@ def _conform(grad: Any, edge: Any, node: Function, k: int, create_graph: bool) -
             grad = np.asarray(grad)
         else:
             raise GradientError(
-                f"{type(node).__name__}.backward returned a {type(grad).__name__} "
+                f"{type(node).__name__}.backward returned {_a(type(grad).__name__)} "
                 f"as the gradient of input {k}; return a NumPy array of shape "
                 f"{shape} (or None)"
             )
@@ -313,6 +313,10 @@ def _conform(grad: Any, edge: Any, node: Function, k: int, create_graph: bool) -
     return grad
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, k: int) -> Any:
     """Sum a gradient of a broadcast result down to the input's ``shape``.
 
@@ -325,10 +329,17 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...], node: Function, k: int) -> A
         n == 1 or n == m for n, m in zip(shape, grad_shape[lead:], strict=True)
     )
     if not compatible:
+        hint = ""
+        if len(shape) >= 2 and grad_shape == shape[:-2] + shape[-1:-3:-1]:
+            hint = (
+                "; it is the input's shape with the last two axes swapped: "
+                "is it transposed (x.T @ grad where grad.T @ x was meant, "
+                "or the other way round)?"
+            )
         raise GradientError(
             f"{type(node).__name__}.backward returned a gradient of shape "
             f"{grad_shape} for input {k} of shape {shape}; the gradient must "
-            "have the input's shape (or a shape the input broadcasts to)"
+            "have the input's shape (or a shape the input broadcasts to)" + hint
         )
 
     axes = tuple(range(lead)) + tuple(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
-import traceback
 import warnings
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 from chainrule.autograd.function import Function
 from chainrule.cli.errors import UsageError
 from chainrule.cli.loading import load_object
-from chainrule.errors import ChainruleError, GradientError
+from chainrule.errors import GradientError
 from chainrule.gradcheck import GradcheckWarning, gradcheck, gradgradcheck
 from chainrule.tensor import Tensor
 
@@ -58,8 +57,11 @@ def parse_shape(text: str) -> tuple[int, ...]:
     text = text.strip()
     if text in ("", "scalar", "()"):
         return ()
+    parts = [part.strip() for part in text.strip("()").split(",")]
+    if parts and not parts[-1]:
+        parts.pop()  # a trailing comma, as in Python's (4,)
     try:
-        shape = tuple(int(part) for part in text.strip("()").split(",") if part.strip())
+        shape = tuple(int(part) for part in parts)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a shape; write sizes separated by commas, e.g. 4,3"
@@ -148,12 +150,27 @@ def run(args: argparse.Namespace) -> int:
             print(f"FAIL: {error}")
             status = 1
             continue
-        except (TypeError, ValueError, ChainruleError) as error:
-            detail = traceback.format_exception_only(type(error), error)[-1].strip()
+        except Exception as error:
+            if _raised_in_backward(error):
+                print(f"FAIL: backward raised {_describe_error(error)}")
+                status = 1
+                continue
             raise UsageError(
-                f"calling {name} on inputs of shape {shapes} failed: {detail}"
+                f"calling {name} on inputs of shape {shapes} failed: "
+                f"{_describe_error(error)}"
             ) from None
         print(result)
         if not result.passed:
             status = 1
     return status
+
+
+def _raised_in_backward(error: BaseException) -> bool:
+    # The engine notes which node's backward raised (autograd.engine).
+    return any(".backward during" in note for note in getattr(error, "__notes__", []))
+
+
+def _describe_error(error: BaseException) -> str:
+    """``Type: message``, then the notes added on the way up, one per line."""
+    notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", []))
+    return f"{type(error).__name__}: {error}{notes}"

@@ -41,6 +41,13 @@ def load_file(path: Path) -> ModuleType:
     sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
+    except SystemExit as error:
+        sys.modules.pop(spec.name, None)
+        raise UsageError(
+            f"importing {path} called sys.exit({error.code!r}); keep the code "
+            "that runs on import to definitions (or guard it with "
+            "if __name__ == '__main__':)"
+        ) from None
     except Exception as error:
         sys.modules.pop(spec.name, None)
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()

@@ -15,8 +15,11 @@ from chainrule.gradcheck.jacobian import (
     Evaluate,
     analytical_jacobian,
     directional_derivatives,
+    evaluate_quietly,
     float_outputs,
     numerical_jacobian,
+    one_sided_differences,
+    outputs_as_arrays,
     vector_jacobian_products,
 )
 from chainrule.gradcheck.report import Block, Entry, GradcheckError, GradcheckResult
@@ -103,8 +106,14 @@ def gradcheck(
             "create the inputs with requires_grad=True"
         )
 
+    positions: list[int] = []
+
     def evaluate(record: bool) -> list[Tensor]:
-        return float_outputs(fn(*args))
+        return float_outputs(fn(*args), positions)
+
+    def output_names() -> list[str]:
+        # -1: the function returned one tensor, not a tuple.
+        return [f"output {k}" if k >= 0 else "output" for k in positions]
 
     return _check(
         evaluate,
@@ -117,6 +126,7 @@ def gradcheck(
         seed=seed,
         max_entries=max_entries,
         record=False,
+        output_names=output_names,
     )
 
 
@@ -207,7 +217,7 @@ def gradgradcheck(
         seed=seed,
         max_entries=max_entries,
         record=True,
-        output_name="d(output)/d(input {})",
+        output_names=lambda: [f"d(output)/d({name})" for name, _ in primary],
     )
 
 
@@ -231,7 +241,7 @@ def _check(
     seed: int,
     max_entries: int,
     record: bool,
-    output_name: str = "output {}",
+    output_names: Callable[[], list[str]],
 ) -> GradcheckResult:
     _validate(eps, atol, rtol)
     notes = _precision_notes(targets)
@@ -244,7 +254,7 @@ def _check(
             "no gradient to check (argmax, comparisons and integer results "
             "have none)"
         )
-    names = _output_names(outputs, output_name)
+    names = output_names()
 
     if fast_mode:
         result = _fast(evaluate, outputs, targets, eps, atol, rtol, seed, record, notes)
@@ -284,10 +294,11 @@ def _full(
     tensors = [t for _, t in targets]
     analytical = analytical_jacobian(outputs, tensors)
     low_precision = _low_precision(targets, outputs)
+    center = outputs_as_arrays(evaluate_quietly(evaluate, record))
 
     blocks = []
     for t, (input_name, tensor) in enumerate(targets):
-        differences = numerical_jacobian(evaluate, tensor, eps, record)
+        differences = numerical_jacobian(evaluate, tensor, eps, record, center)
         for k, out in enumerate(outputs):
             a = analytical[k][t]
             n = differences.central[k]
@@ -302,6 +313,15 @@ def _full(
                 mismatched=mismatched,
             )
             if mismatched.any():
+
+                def half_step(
+                    columns: list[int], tensor: Tensor = tensor, k: int = k
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    half = one_sided_differences(
+                        evaluate, tensor, eps / 2, columns, k, record
+                    )
+                    return half.central[0], half.forward[0], half.backward[0]
+
                 block.worst = _worst_entries(block, max_entries)
                 block.diagnoses = low_precision + diagnose(
                     a,
@@ -313,6 +333,8 @@ def _full(
                     out.size,
                     atol,
                     rtol,
+                    half_step=half_step,
+                    low_precision=bool(low_precision),
                 )
             blocks.append(block)
     return GradcheckResult(blocks, eps, atol, rtol, mode="full")
@@ -375,12 +397,6 @@ def _worst_entries(block: Block, count: int) -> list[Entry]:
             )
         )
     return entries
-
-
-def _output_names(outputs: list[Tensor], pattern: str) -> list[str]:
-    if len(outputs) == 1 and pattern == "output {}":
-        return ["output"]
-    return [pattern.format(k) for k in range(len(outputs))]
 
 
 def _precision_notes(targets: Sequence[Target]) -> list[str]:

@@ -6,6 +6,8 @@ numerical Jacobian nudges one target component at a time, in place, and
 restores it exactly; it costs the two evaluations per component that the
 source text's formula asks for, plus one at the unperturbed point, which
 also gives both one-sided differences for free (used to recognise kinks).
+The function is called once per nudge (an arbitrary Python function cannot
+be batched), but the differences are computed for all components at once.
 """
 
 from __future__ import annotations
@@ -51,11 +53,70 @@ def evaluate_quietly(evaluate: Evaluate, record: bool) -> list[Tensor]:
 
 
 def numerical_jacobian(
-    evaluate: Evaluate, target: Tensor, eps: float, record: bool = False
+    evaluate: Evaluate,
+    target: Tensor,
+    eps: float,
+    record: bool = False,
+    center: list[np.ndarray] | None = None,
 ) -> Differences:
     """Central (and one-sided) differences of all outputs in ``target``.
 
-    ``2 * target.size + 1`` evaluations of the function.
+    ``2 * target.size`` evaluations of the function, plus one at the
+    unperturbed point unless its outputs are given as ``center``.
+    """
+    if center is None:
+        center = outputs_as_arrays(evaluate_quietly(evaluate, record))
+    sizes = [c.size for c in center]
+    ups, downs = _nudged_outputs(
+        evaluate, target, eps, record, range(target.size), sizes
+    )
+
+    # One array operation per output for all components: the function must be
+    # called per component, but the differences need not be.
+    central, forward, backward = [], [], []
+    for c, up, down in zip(center, ups, downs, strict=True):
+        central.append(((up - down) / (2 * eps)).T)
+        forward.append(((up - c) / eps).T)
+        backward.append(((c - down) / eps).T)
+    return Differences(central, forward, backward)
+
+
+def one_sided_differences(
+    evaluate: Evaluate,
+    target: Tensor,
+    eps: float,
+    columns: list[int],
+    output: int,
+    record: bool = False,
+) -> Differences:
+    """Differences of one output in some components of ``target`` only.
+
+    Used to look again, at a smaller step, where a kink is suspected:
+    ``2 * len(columns) + 1`` evaluations.
+    """
+    centers = outputs_as_arrays(evaluate_quietly(evaluate, record))
+    sizes = [c.size for c in centers]
+    ups, downs = _nudged_outputs(evaluate, target, eps, record, columns, sizes)
+    center, up, down = centers[output], ups[output], downs[output]
+    return Differences(
+        [((up - down) / (2 * eps)).T],
+        [((up - center) / eps).T],
+        [((center - down) / eps).T],
+    )
+
+
+def _nudged_outputs(
+    evaluate: Evaluate,
+    target: Tensor,
+    eps: float,
+    record: bool,
+    columns: Any,
+    sizes: list[int],
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The outputs with each listed component of ``target`` moved by ±eps.
+
+    Row r of each result is the flattened output for the r-th listed
+    component. The component is restored exactly after its two calls.
     """
     data = target.data
     if not data.flags.writeable:
@@ -64,27 +125,27 @@ def numerical_jacobian(
             "for central differences; pass a tensor that owns writable data "
             "(e.g. cr.tensor(array))"
         )
+    ups: list[list[np.ndarray]] = []
+    downs: list[list[np.ndarray]] = []
+    # NOTE: indexed by tuples, not through data.reshape(-1): for a transposed
+    # or Fortran-ordered array that reshape is a copy, and the nudges would
+    # never reach the tensor.
+    for j in columns:
+        index = np.unravel_index(j, data.shape)
+        original = data[index]
+        data[index] = original + eps
+        ups.append(outputs_as_arrays(evaluate_quietly(evaluate, record)))
+        data[index] = original - eps
+        downs.append(outputs_as_arrays(evaluate_quietly(evaluate, record)))
+        data[index] = original
+    return (
+        [_rows([u[k] for u in ups], n) for k, n in enumerate(sizes)],
+        [_rows([d[k] for d in downs], n) for k, n in enumerate(sizes)],
+    )
 
-    center = outputs_as_arrays(evaluate_quietly(evaluate, record))
-    sizes = [c.size for c in center]
-    central = [np.empty((n, data.size)) for n in sizes]
-    forward = [np.empty((n, data.size)) for n in sizes]
-    backward = [np.empty((n, data.size)) for n in sizes]
 
-    flat = data.reshape(-1)  # a view: writes reach the target's data
-    for j in range(data.size):
-        original = flat[j]
-        flat[j] = original + eps
-        up = outputs_as_arrays(evaluate_quietly(evaluate, record))
-        flat[j] = original - eps
-        down = outputs_as_arrays(evaluate_quietly(evaluate, record))
-        flat[j] = original
-
-        for k in range(len(center)):
-            central[k][:, j] = (up[k] - down[k]) / (2 * eps)
-            forward[k][:, j] = (up[k] - center[k]) / eps
-            backward[k][:, j] = (center[k] - down[k]) / eps
-    return Differences(central, forward, backward)
+def _rows(arrays: list[np.ndarray], size: int) -> np.ndarray:
+    return np.stack(arrays) if arrays else np.empty((0, size))
 
 
 def analytical_jacobian(
@@ -165,17 +226,30 @@ def vector_jacobian_products(
     ]
 
 
-def float_outputs(result: Any) -> list[Tensor]:
-    """The function's floating-point outputs, as a list (others are ignored)."""
-    items = list(result) if isinstance(result, (tuple, list)) else [result]
+def float_outputs(result: Any, positions: list[int] | None = None) -> list[Tensor]:
+    """The function's floating-point outputs, as a list (others are ignored).
+
+    ``positions``, if given, is filled with each kept output's place among
+    all of them, so that reports can name outputs as the user counts them.
+    """
+    several = isinstance(result, (tuple, list))
+    items = list(result) if several else [result]
     outputs = []
+    if positions is not None:
+        positions.clear()
     for k, item in enumerate(items):
         if not isinstance(item, Tensor):
             raise TypeError(
-                f"gradcheck: output {k} of the function is a "
-                f"{type(item).__name__}, not a Tensor; return tensors (or a "
-                "tuple of them) computed from the inputs"
+                f"gradcheck: output {k} of the function is "
+                f"{_article(type(item).__name__)}, not a Tensor; return tensors "
+                "(or a tuple of them) computed from the inputs"
             )
         if item.dtype.kind == "f":
             outputs.append(item)
+            if positions is not None:
+                positions.append(k if several else -1)
     return outputs
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

@@ -23,6 +23,8 @@ from chainrule.gradcheck.check import GradcheckWarning, gradcheck
 from chainrule.gradcheck.jacobian import float_outputs
 from chainrule.tensor import Tensor
 
+Check = Callable[["_Context"], "Item"]
+
 
 @dataclass
 class Item:
@@ -92,14 +94,17 @@ def check_layer(
     inputs
         Example inputs (tensors or arrays); they are copied to float64 tensors
         that require grad. Use small shapes: the gradient check costs two
-        evaluations per input component.
+        evaluations per input component. A layer's float32 weights are
+        checked in float64 too, and restored (same arrays) afterwards.
 
     Checks
     ------
     - weight and data gradients against central differences (gradcheck);
     - the forward is deterministic (else no numerical check is sound);
-    - gradients add up when the layer is called twice in one graph;
-    - an input used twice gets the sum of both gradients;
+    - called twice in one graph (on other inputs), each call's data
+      gradients stay its own and the weight gradients add up;
+    - an input used twice gets the sum of both gradients, and one tensor
+      passed in two argument slots (``layer(x, x)``) too;
     - broadcast inputs (a leading axis of 1), for layers of several inputs;
     - an empty batch (leading axis 0): no error, no nan in weight gradients;
     - a 0-d input, for layers whose example inputs are 1-D or 0-d;
@@ -118,7 +123,7 @@ def check_layer(
     parameters = _parameters(layer)
     result = LayerCheckResult(_describe(layer))
     rng = np.random.default_rng(seed)
-    checks = [
+    checks: list[Check] = [
         _deterministic,
         _gradients,
         _called_twice,
@@ -130,7 +135,30 @@ def check_layer(
         _leaves_arrays_alone,
     ]
     context = _Context(layer, args, parameters, rng, eps, atol, rtol)
-    context.pristine = {k: v.copy() for k, v in context.current().items()}
+    # Checked in float64 like the inputs (central differences need it); the
+    # weights get their own arrays and dtype back afterwards.
+    originals = [p.data for _, p in parameters]
+    for _, p in parameters:
+        if p.data.dtype != np.float64:
+            p.data = p.data.astype(np.float64)
+    try:
+        context.pristine = {k: v.copy() for k, v in context.current().items()}
+        _run_checks(checks, context, result)
+    finally:
+        for (_, p), original in zip(parameters, originals, strict=True):
+            if p.data is not original:
+                p.data = original
+
+    if raise_exception and not result.passed:
+        raise LayerCheckError(result)
+    return result
+
+
+def _run_checks(
+    checks: list[Check],
+    context: _Context,
+    result: LayerCheckResult,
+) -> None:
     for check in checks:
         try:
             result.items.append(check(context))
@@ -147,10 +175,6 @@ def check_layer(
             and result.items[-1].status == "FAIL"
         ):
             break
-
-    if raise_exception and not result.passed:
-        raise LayerCheckError(result)
-    return result
 
 
 @dataclass
@@ -212,34 +236,49 @@ def _gradients(c: _Context) -> Item:
 
 def _called_twice(c: _Context) -> Item:
     name = _CHECK_NAMES[_called_twice]
-    if not c.parameters:
-        return Item(name, "skipped", "the layer has no parameters")
     other = [_perturbed(x, c.rng) for x in c.inputs]
     first_up = _upstream(c.layer(*c.inputs), c.rng)
     second_up = _upstream(c.layer(*other), c.rng)
 
     weights = [p for _, p in c.parameters]
-    separate_first = _grads(c.layer, c.inputs, first_up, weights)
-    separate_second = _grads(c.layer, other, second_up, weights)
+    separate_first = _grads(c.layer, c.inputs, first_up, [*c.inputs, *weights])
+    separate_second = _grads(c.layer, other, second_up, [*other, *weights])
     both = _weighted_sum(c.layer(*c.inputs), first_up) + _weighted_sum(
         c.layer(*other), second_up
     )
-    together = autograd_grad(both, weights, allow_unused=True)
+    if not both.requires_grad:
+        return Item(name, "ok")
+    together = _as_arrays(
+        autograd_grad(both, [*c.inputs, *other, *weights], allow_unused=True),
+        [*c.inputs, *other, *weights],
+    )
 
-    for (pname, _), a, b, t in zip(
-        c.parameters, separate_first, separate_second, together, strict=True
-    ):
-        expected = a + b
-        got = np.zeros_like(expected) if t is None else t.data
-        if not c.close(got, expected):
+    # Each call's data gradients must be its own; the weight gradients add.
+    n = len(c.inputs)
+    expected = [
+        *separate_first[:n],
+        *separate_second[:n],
+        *(a + b for a, b in zip(separate_first[n:], separate_second[n:], strict=True)),
+    ]
+    labels = [
+        *(f"input {k} of the first call" for k in range(n)),
+        *(f"input {k} of the second call" for k in range(n)),
+        *(pname for pname, _ in c.parameters),
+    ]
+    for label, got, want in zip(labels, together, expected, strict=True):
+        if not c.close(got, want):
+            what = (
+                "the sum of the two calls' gradients"
+                if label in dict(c.parameters)
+                else "what the call alone gives"
+            )
             return Item(
                 name,
                 "FAIL",
-                f"the gradient of {pname} from one graph with two calls is not "
-                "the sum of the two calls' gradients (max difference "
-                f"{np.max(np.abs(got - expected)):.3g}): the layer keeps state "
-                "between calls (saved values on the module instead of the "
-                "graph node?)",
+                f"the gradient of {label} from one graph with two calls is not "
+                f"{what} (max difference {np.max(np.abs(got - want)):.3g}): the "
+                "layer keeps state between calls (saved values on the module or "
+                "the class instead of the graph node?)",
             )
     return Item(name, "ok")
 
@@ -270,7 +309,40 @@ def _input_reused(c: _Context) -> Item:
                 "gradient that is not the sum of both uses (max difference "
                 f"{np.max(np.abs(actual - expected)):.3g})",
             )
-    return Item(name, "ok")
+    return _one_tensor_in_two_slots(c, name)
+
+
+def _one_tensor_in_two_slots(c: _Context, name: str) -> Item:
+    """layer(x, x): x's gradient is the sum of what each argument slot gets."""
+    pairs = [
+        (i, j)
+        for i in range(len(c.inputs))
+        for j in range(i + 1, len(c.inputs))
+        if c.inputs[i].shape == c.inputs[j].shape
+    ]
+    if not pairs:
+        return Item(name, "ok")
+    i, j = pairs[0]
+    x = c.inputs[i]
+    twin = Tensor(x.data.copy(), requires_grad=True)
+    apart = list(c.inputs)
+    apart[j] = twin
+    shared = list(c.inputs)
+    shared[j] = x
+
+    upstream = _upstream(c.layer(*apart), c.rng)
+    grad_i, grad_j = _grads(c.layer, apart, upstream, [x, twin])
+    (got,) = _grads(c.layer, shared, upstream, [x])
+    if not c.close(got, grad_i + grad_j):
+        return Item(
+            name,
+            "FAIL",
+            f"with one tensor passed as input {i} and input {j}, its gradient "
+            "is not the sum of the gradients of the two arguments (max "
+            f"difference {np.max(np.abs(got - grad_i - grad_j)):.3g}): backward "
+            "must not assume its inputs are distinct tensors",
+        )
+    return Item(name, "ok", f"also layer(x, x) with inputs {i} and {j}")
 
 
 def _broadcast_inputs(c: _Context) -> Item:
@@ -413,10 +485,10 @@ def _leaves_arrays_alone(c: _Context) -> Item:
     return Item(name, "ok")
 
 
-_CHECK_NAMES = {
+_CHECK_NAMES: dict[Check, str] = {
     _deterministic: "forward is deterministic",
     _gradients: "weight and data gradients vs central differences",
-    _called_twice: "called twice in one graph: weight gradients add up",
+    _called_twice: "called twice in one graph",
     _input_reused: "an input used twice gets both gradients",
     _broadcast_inputs: "broadcast inputs",
     _empty_batch: "empty batch",
@@ -473,7 +545,11 @@ def _grads(
     total = _weighted_sum(layer(*inputs), upstream)
     if not total.requires_grad:
         return [np.zeros(t.shape) for t in targets]
-    grads = autograd_grad(total, targets, allow_unused=True)
+    return _as_arrays(autograd_grad(total, targets, allow_unused=True), targets)
+
+
+def _as_arrays(grads: Any, targets: list[Tensor]) -> list[np.ndarray]:
+    """Gradients as arrays, zeros for a target nothing depended on."""
     return [
         np.zeros(t.shape) if g is None else g.data
         for t, g in zip(targets, grads, strict=True)

@@ -138,7 +138,10 @@ def format_result(result: GradcheckResult) -> str:
             f"gradcheck failed: {len(failures)} of {len(result.blocks)} Jacobian "
             f"block(s) disagree with central differences ({settings})"
         )
-    lines = [head, *(textwrap.fill(f"note: {n}", width=88) for n in result.notes)]
+    lines = [
+        textwrap.fill(head, width=88, subsequent_indent="  "),
+        *(textwrap.fill(f"note: {n}", width=88) for n in result.notes),
+    ]
 
     for block in result.blocks:
         if block.ok:
@@ -147,9 +150,14 @@ def format_result(result: GradcheckResult) -> str:
         label = "KINK" if block.only_kinks else "FAIL"
         lines.append("")
         lines.append(
-            f"  {label}  {block.title}: {block.mismatch_count} of {block.total} "
-            f"entries differ (output shape {block.output_shape}, input shape "
-            f"{block.input_shape})"
+            textwrap.fill(
+                f"{label}  {block.title}: {block.mismatch_count} of {block.total} "
+                f"entries differ (output shape {block.output_shape}, input shape "
+                f"{block.input_shape})",
+                width=88,
+                initial_indent="  ",
+                subsequent_indent=" " * 8,
+            )
         )
         messages = [d.message for d in block.diagnoses] or [
             "no known pattern; see the worst entries"

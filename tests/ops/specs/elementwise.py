@@ -42,6 +42,27 @@ def where_case(draw) -> Case:
 
 WHERE = OpSpec("where", cr.where, torch.where, arity=3, inputs=where_case)
 
+
+def astype_options(shapes):
+    return st.sampled_from(["float64", "float32"]).map(lambda d: {"dtype": d})
+
+
+ASTYPE = OpSpec(
+    "astype",
+    cr.astype,
+    lambda x, dtype: x.to(getattr(torch, dtype)),
+    options=astype_options,
+    special=(
+        (((),), {"dtype": "float32"}),
+        (((0, 2),), {"dtype": "float64"}),
+    ),
+    # A float32 result is the input rounded, identically in both; its
+    # gradient comes back in float64.
+    rtol=1e-6,
+    numeric=False,
+    float32=False,
+)
+
 SPECS = [
     OpSpec("exp", cr.exp, torch.exp),
     OpSpec("log", cr.log, torch.log, domain=(0.1, 5.0)),
@@ -63,4 +84,5 @@ SPECS = [
     OpSpec("maximum", cr.maximum, torch.maximum, arity=2, valid=not_tied),
     OpSpec("minimum", cr.minimum, torch.minimum, arity=2, valid=not_tied),
     WHERE,
+    ASTYPE,
 ]
