@@ -114,6 +114,18 @@ def test_second_backward_through_freed_graph_says_retain_graph() -> None:
         y.backward()
 
 
+def test_a_refused_second_backward_changes_no_gradient() -> None:
+    # z's gradient arrives through an add, which saves nothing; the refusal
+    # must come before it, not after, or z.grad would be doubled.
+    x, z = (cr.tensor([1.0, 2.0], requires_grad=True) for _ in range(2))
+    y = (x * 2.0 + z).sum()
+    y.backward()
+    with pytest.raises(BackwardError, match="no gradient was changed"):
+        y.backward()
+    np.testing.assert_array_equal(z.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
 def test_retain_graph_allows_second_backward() -> None:
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = cr.tanh(x).sum()
@@ -182,11 +194,13 @@ def test_chain_of_100000_ops_backpropagates_without_recursion_error() -> None:
 
 def test_deep_graph_is_freed_without_recursion_error() -> None:
     x = cr.tensor(1.0, requires_grad=True)
-    y = x
+    y = x + 0.0
+    first = weakref.ref(y.grad_fn)
     for _ in range(100_000):
         y = y + 0.0
     del y  # dropping a long chain of nodes must not overflow the C stack
     gc.collect()
+    assert first() is None
 
 
 def test_no_grad_records_nothing() -> None:

@@ -29,7 +29,7 @@ from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function, backward_state
 from chainrule.autograd.hooks import run_hooks
-from chainrule.errors import GradientError
+from chainrule.errors import BackwardError, GradientError
 
 
 def run_backward(
@@ -60,7 +60,7 @@ def run_backward(
             slots = buffers[node] = [None] * node._n_outputs
         slots[root._index] = _add(slots[root._index], grad)
 
-    dependencies = _count_dependencies(list(buffers))
+    dependencies = _count_dependencies(list(buffers), refuse_released=True)
     ready = [node for node in buffers if node not in dependencies]
 
     previous_mode = grad_mode.state.enabled
@@ -136,7 +136,7 @@ def run_backward(
                 else:
                     ready.append(target)
 
-            if not retain_graph:
+            if not retain_graph and node._saved is not None:
                 node._saved = None
                 node._released = True
     except Exception as error:
@@ -150,12 +150,22 @@ def run_backward(
     return sink.captured
 
 
-def _count_dependencies(starts: list[Function]) -> dict[Function, int]:
-    """For every node reachable from ``starts``: how many edges lead into it."""
+def _count_dependencies(
+    starts: list[Function], refuse_released: bool = False
+) -> dict[Function, int]:
+    """For every node reachable from ``starts``: how many edges lead into it.
+
+    With ``refuse_released``, a node whose saved values a backward freed
+    raises ``BackwardError``.
+    """
     dependencies: dict[Function, int] = {}
     stack = list(starts)
     while stack:
         node = stack.pop()
+        if refuse_released and node._released:
+            # NOTE: refused here, before any gradient moves: a backward that
+            # stopped halfway would have added to some leaves' .grad already.
+            raise _released_error(node)
         for edge in node.edges:
             if edge is None or edge[1] < 0:
                 continue
@@ -168,6 +178,15 @@ def _count_dependencies(starts: list[Function]) -> dict[Function, int]:
             else:
                 dependencies[target] = count + 1
     return dependencies
+
+
+def _released_error(node: Function) -> Exception:
+    return BackwardError(
+        f"{type(node).__name__}: its saved values were freed by an earlier "
+        "backward(), so this graph cannot be walked again; pass "
+        "retain_graph=True to the first backward() to run backward through "
+        "it again (no gradient was changed)"
+    )
 
 
 class _Sink:
