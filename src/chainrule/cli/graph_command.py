@@ -25,7 +25,7 @@ import numpy as np
 
 from chainrule import functional as F
 from chainrule.cli.errors import UsageError
-from chainrule.cli.gradcheck_command import callable_from, parse_shape
+from chainrule.cli.gradcheck_command import add_input_shape_option, callable_from
 from chainrule.cli.loading import load_object
 from chainrule.cli.models import MLPSpec, build_mlp
 from chainrule.errors import ChainruleError, GraphDrawingError, MissingDependencyError
@@ -64,14 +64,8 @@ def register(commands: Any) -> None:
         metavar="FILE.py:NAME",
         help="your model (default: the MLP of `chainrule train`)",
     )
-    parser.add_argument(
-        "--input-shape",
-        action="append",
-        default=[],
-        type=parse_shape,
-        metavar="SHAPE",
-        help="shape of one input, e.g. 4,64 (repeat for several inputs; "
-        f"default for the train model: {DEFAULT_BATCH},64)",
+    add_input_shape_option(
+        parser, "e.g. 4,64", f"default for the train model: {DEFAULT_BATCH},64"
     )
     parser.add_argument(
         "--detail",
