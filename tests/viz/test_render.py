@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -17,6 +18,7 @@ from chainrule.errors import GraphDrawingError, MissingDependencyError
 from chainrule.viz import Graph
 
 PNG = b"\x89PNG\r\n\x1a\n"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def three_layers() -> nn.Sequential:
@@ -167,3 +169,20 @@ def test_graphviz_failures_and_absence_are_clear(
 def test_jupyter_shows_an_svg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no Graphviz: the pip-only path
     assert drawing(grad_norms=False)._repr_svg_().lstrip().startswith("<?xml")
+
+
+def test_import_chainrule_loads_no_drawing_library() -> None:
+    code = (
+        "import sys, chainrule as cr\n"
+        "x = cr.ones(2, requires_grad=True)\n"
+        "cr.viz.graph((x * x).sum()).to_dot()\n"
+        "print(sorted(m for m in ('networkx', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
