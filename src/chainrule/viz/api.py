@@ -179,7 +179,7 @@ def _loss(loss: Callable[[Any], Tensor], result: Any) -> Tensor:
             "a Tensor computed from the model's output"
         )
     name = getattr(loss, "__name__", type(loss).__name__)
-    label = "loss" if name == "<lambda>" else f"loss ({name})"
+    label = "loss" if name in ("<lambda>", "loss") else f"loss ({name})"
     records.claim(value, result, "", records.new_group("", label))
     if value.name is None:
         value.name = "loss"

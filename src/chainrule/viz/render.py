@@ -158,14 +158,15 @@ def _matplotlib(graph: Graph, fmt: str) -> bytes:
         color="#555555",
     )
 
+    from matplotlib import rc_context
+
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+    # NOTE: SVG text stays text (searchable, small); a fixed salt for the
+    # ids and no date, so the same graph gives the same file.
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "chainrule"}):
+        metadata = {"Date": None} if fmt == "svg" else {}
+        figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
     return buffer.getvalue()
-
-
-def _metadata(fmt: str) -> dict[str, Any]:
-    # No creation date: the same graph gives the same file.
-    return {"Date": None} if fmt == "svg" else {}
 
 
 def _layout(graph: Graph, networkx: Any, column_gap: float) -> dict[str, _Place]:

@@ -88,15 +88,20 @@ class Graph:
 
         return save(self, Path(path), engine)
 
-    def node(self, name: str) -> Node:
-        """The node whose name (or, failing that, label) is ``name``."""
-        for node in self.nodes:
+    def node(self, name: str, kind: NodeKind | None = None) -> Node:
+        """The first node (of ``kind``, if given) named, or else labelled, ``name``.
+
+        A layer and its output share the module path: ``node("0", "module")``
+        is ``Linear 0``, ``node("0", "data")`` the value it returns.
+        """
+        candidates = [n for n in self.nodes if kind is None or n.kind == kind]
+        for node in candidates:
             if node.name == name:
                 return node
-        for node in self.nodes:
+        for node in candidates:
             if node.label == name:
                 return node
-        known = sorted({n.name or n.label for n in self.nodes if n.name or n.label})
+        known = sorted({n.name or n.label for n in candidates if n.name or n.label})
         raise KeyError(f"no node named {name!r}; the graph has: {', '.join(known)}")
 
     def edges_between(
