@@ -186,3 +186,33 @@ def test_import_chainrule_loads_no_drawing_library() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_an_edge_that_skips_columns_curves_around_the_nodes_between() -> None:
+    import networkx
+
+    from chainrule.viz import render
+
+    class Residual(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(3, 3), nn.Tanh())
+
+        def forward(self, x):
+            return self.body(x) + x
+
+    graph = cr.viz.draw(Residual(), np.ones((2, 3)), detail="full")
+    places = render._layout(graph, networkx, column_gap=0.55)
+    skipping = 0
+    for edge in graph.edges:
+        if edge.direction != "forward":
+            continue
+        a, b = places[edge.source], places[edge.target]
+        bow = render._bow(a, b, places)
+        skipping += bow != 0
+        for p in places.values():
+            if a.x < p.x < b.x:
+                t = (p.x - a.x) / (b.x - a.x)
+                y = a.y + t * (b.y - a.y) + 4 * t * (1 - t) * bow
+                assert not p.y - p.height / 2 < y < p.y + p.height / 2
+    assert skipping >= 1  # input -> Add passes the body's ops

@@ -17,6 +17,7 @@ Two engines draw the same graph:
 from __future__ import annotations
 
 import io
+import math
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ DPI = 150
 MAX_PIXELS = 60_000_000
 GAP = 0.2  # inches between nodes in one column
 MARGIN = 0.25
+CLEARANCE = 0.12  # inches between an edge that skips columns and the nodes it passes
+BACKWARD_BOW = 0.12  # least inches between a dashed edge and its solid twin
 
 
 def save(graph: Graph, path: Path, engine: Engine) -> Path:
@@ -335,8 +338,16 @@ def _draw_edge(
 
     look = style.EDGE[edge.direction]
     start, end = places[edge.source], places[edge.target]
-    # Backward edges bow away from the forward edge they run beside.
-    rad = -0.25 if edge.direction == "backward" else 0.0
+    dx, dy = end.x - start.x, end.y - start.y
+    bow = _bow(start, end, places)
+    if edge.direction == "backward":
+        # The dashed edge runs beside its solid twin, on the outside: further
+        # for a longer edge, so that its label clears the solid line.
+        apart = min(max(0.125 * abs(dx), BACKWARD_BOW), 2.5 * BACKWARD_BOW)
+        bow = -apart if bow == 0 else bow + math.copysign(apart, bow)
+    # matplotlib's arc3 puts the curve's middle 0.5 * rad * (dy, -dx) away
+    # from the chord's middle: this rad raises it by `bow`.
+    rad = -2 * bow / dx
     arrow = FancyArrowPatch(
         (start.x, start.y),
         (end.x, end.y),
@@ -354,13 +365,9 @@ def _draw_edge(
     )
     axes.add_patch(arrow)
     if edge.grad_norm is not None:
-        # The middle of matplotlib's arc3 curve: halfway to its control point.
-        dx, dy = end.x - start.x, end.y - start.y
-        mid_x = (start.x + end.x) / 2 + 0.5 * rad * dy
-        mid_y = (start.y + end.y) / 2 - 0.5 * rad * dx
         axes.text(
-            mid_x,
-            mid_y,
+            (start.x + end.x) / 2 + 0.5 * rad * dy,
+            (start.y + end.y) / 2 + bow,
             style.format_norm(edge.grad_norm),
             ha="center",
             va="center",
@@ -373,3 +380,28 @@ def _draw_edge(
                 "edgecolor": "none",
             },
         )
+
+
+def _bow(a: _Place, b: _Place, places: dict[str, _Place]) -> float:
+    """How far up (+) or down (-) the edge between ``a`` and ``b`` must curve,
+    at its middle, to pass the nodes in the columns it skips; 0 if none."""
+    left, right = (a, b) if a.x < b.x else (b, a)
+    up = down = 0.0
+    blocked = False
+    for place in places.values():
+        if not left.x < place.x < right.x:
+            continue
+        t = (place.x - left.x) / (right.x - left.x)
+        line = left.y + t * (right.y - left.y)
+        top = place.y + place.height / 2 + CLEARANCE
+        bottom = place.y - place.height / 2 - CLEARANCE
+        blocked = blocked or bottom < line < top
+        # A parabola through both ends rises 4 t (1 - t) times its middle;
+        # going over, it must clear every node not wholly below the line.
+        if top > line:
+            up = max(up, (top - line) / (4 * t * (1 - t)))
+        if bottom < line:
+            down = max(down, (line - bottom) / (4 * t * (1 - t)))
+    if not blocked:
+        return 0.0
+    return up if up <= down else -down
