@@ -61,7 +61,7 @@ def test_no_arguments_draws_the_train_model_to_graph_png(
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, "graph")
     assert status == 0, err
-    assert "to graph.png" in out and "6 layers" in out
+    assert "to graph.png" in out and "6 boxes" in out
     data = (tmp_path / "graph.png").read_bytes()
     assert data[:8] == PNG
     height, width, _ = matplotlib.image.imread(tmp_path / "graph.png").shape
@@ -94,7 +94,7 @@ def test_a_users_module_by_file_and_name(capsys, tmp_path: Path, model_file) -> 
     )
     assert status == 0, err
     assert path.read_text().lstrip().startswith("<?xml")
-    assert "2 layers" in out
+    assert "2 boxes" in out
     dot_path = tmp_path / "net.dot"
     assert (
         run(

@@ -173,7 +173,7 @@ def _summary(drawing: Graph) -> str:
     parts = [
         f"{kinds.count(kind)} {label}"
         for kind, label in (
-            ("module", "layers"),
+            ("module", "boxes"),
             ("op", "ops"),
             ("data", "data nodes"),
             ("weight", "weights"),
