@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, data, functional, io, monitor, nn, optim
+from chainrule import autograd, data, functional, io, monitor, nn, optim, viz
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -189,6 +189,7 @@ __all__ = [
     "transpose",
     "unsqueeze",
     "var",
+    "viz",
     "where",
     "zeros",
     "zeros_like",

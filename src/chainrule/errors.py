@@ -62,3 +62,7 @@ class MissingDependencyError(ChainruleError, ImportError):
 
 class CheckpointError(ChainruleError, ValueError):
     """A saved file that cannot be loaded: damaged, not chainrule's, or not a fit."""
+
+
+class GraphDrawingError(ChainruleError, ValueError):
+    """A computational graph that cannot be drawn as asked: format, size, records."""

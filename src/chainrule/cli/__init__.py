@@ -15,6 +15,7 @@ from chainrule.cli import (
     evaluate_command,
     experiment_command,
     gradcheck_command,
+    graph_command,
     predict_command,
     train_command,
 )
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_command.register(commands)
     predict_command.register(commands)
     gradcheck_command.register(commands)
+    graph_command.register(commands)
     experiment_command.register(commands)
     return parser
 

@@ -33,15 +33,7 @@ def register(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("target", metavar="FILE.py:NAME", help="what to check")
-    parser.add_argument(
-        "--input-shape",
-        action="append",
-        default=[],
-        type=parse_shape,
-        metavar="SHAPE",
-        help="shape of one input, e.g. 4,3 (repeat for several inputs; "
-        "'' or 'scalar' for a 0-d input)",
-    )
+    add_input_shape_option(parser, "e.g. 4,3", "'' or 'scalar' for a 0-d input")
     parser.add_argument("--fast", action="store_true", help="random-projection check")
     parser.add_argument(
         "--second-order", action="store_true", help="also run gradgradcheck"
@@ -51,6 +43,18 @@ def register(commands: Any) -> None:
     parser.add_argument("--atol", type=float, default=1e-5)
     parser.add_argument("--rtol", type=float, default=1e-3)
     parser.set_defaults(run=run)
+
+
+def add_input_shape_option(parser: Any, example: str, more: str) -> None:
+    """``--input-shape SHAPE``, repeatable: one per input (also `graph`'s)."""
+    parser.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        type=parse_shape,
+        metavar="SHAPE",
+        help=f"shape of one input, {example} (repeat for several inputs; {more})",
+    )
 
 
 def parse_shape(text: str) -> tuple[int, ...]:

@@ -1,0 +1,36 @@
+"""How each kind of node and edge looks: one table for the DOT writer and the
+renderer, in the source text's convention (data rectangles, weight circles,
+forward edges solid, backward edges dashed)."""
+
+from __future__ import annotations
+
+from chainrule.viz.structure import Direction, NodeKind
+
+# Graphviz shape and style, and the fill colour, of each kind of node.
+NODE: dict[NodeKind, dict[str, str]] = {
+    "data": {"shape": "box", "style": "filled", "fill": "#ffffff"},
+    "weight": {"shape": "circle", "style": "filled", "fill": "#fde7b0"},
+    "op": {"shape": "ellipse", "style": "filled", "fill": "#d6e6f5"},
+    "module": {"shape": "box", "style": "rounded,filled", "fill": "#d4edcc"},
+}
+BORDER = "#333333"
+EDGE: dict[Direction, dict[str, str]] = {
+    "forward": {"style": "solid", "color": "#333333"},
+    "backward": {"style": "dashed", "color": "#c0392b"},
+}
+FONT_SIZE = 11.0
+OP_FONT_SIZE = 10.0
+NORM_FONT_SIZE = 8.5
+
+
+def legend(grad_norms: bool) -> str:
+    """The caption under the drawing."""
+    backward = "dashed: backward pass"
+    if grad_norms:
+        backward += " (labels: L2 norm of the gradient it carries)"
+    return "solid: forward pass    " + backward
+
+
+def format_norm(norm: float) -> str:
+    """A gradient norm in 3 significant digits: 0.0123, 4.56e-07."""
+    return f"{norm:.3g}"
