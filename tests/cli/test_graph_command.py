@@ -75,7 +75,7 @@ def test_full_detail_with_gradient_norms_as_dot(capsys, tmp_path: Path) -> None:
     )
     assert status == 0
     dot = path.read_text()
-    assert dot.count('label="MatMul"') == 3 and 'label="ReLU"' in dot
+    assert dot.count('label="Linear"') == 3 and 'label="ReLU"' in dot
     assert 'label="4.weight\\n(10, 128)"' in dot and "shape=circle" in dot
     assert "L2 norm" in dot and "full detail" in out
 

@@ -50,13 +50,14 @@ def test_shapes_styles_and_labels_of_a_layer() -> None:
     assert by_label["0.bias\\n(2,)"]["shape"] == "circle"
     assert by_label["input\\n(4, 3)"]["shape"] == "box"
     assert by_label["output\\n(4, 2)"]["shape"] == "box"
-    assert by_label["MatMul"]["shape"] == "ellipse"
+    assert by_label["Linear"]["shape"] == "ellipse"
     assert by_label["Tanh"]["shape"] == "ellipse"
     (settings,) = [n for n in parsed.get_nodes() if n.get_name() == "graph"] or [parsed]
     assert settings.get_attributes()["rankdir"] == "LR"
 
     found = edges(parsed)
-    assert len(found) == len(graph.edges) == 2 * 10
+    # input, weight, bias -> Linear -> 0 -> Tanh -> output: 6 each way.
+    assert len(found) == len(graph.edges) == 2 * 6
     for (source, target, look), edge in zip(found, graph.edges, strict=True):
         assert (source, target) == (edge.source, edge.target)
         if edge.direction == "forward":

@@ -61,8 +61,9 @@ def test_png_has_the_signature_and_a_legible_size(tmp_path: Path) -> None:
 
 
 def test_a_png_grows_with_the_graph(tmp_path: Path) -> None:
-    small = drawing("module").save(tmp_path / "module.png", engine="matplotlib")
-    large = drawing("full").save(tmp_path / "full.png", engine="matplotlib")
+    one_layer = cr.viz.draw(nn.Linear(64, 10), np.ones((4, 64)), detail="full")
+    small = one_layer.save(tmp_path / "small.png", engine="matplotlib")
+    large = drawing("full").save(tmp_path / "large.png", engine="matplotlib")
     assert (
         matplotlib.image.imread(large).shape[1]
         > matplotlib.image.imread(small).shape[1]

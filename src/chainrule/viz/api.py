@@ -128,7 +128,7 @@ def draw(
     >>> g = cr.viz.draw(model, cr.ones(4, 3))
     >>> [n.text.replace("\\n", " ") for n in g.nodes]
     ... # doctest: +NORMALIZE_WHITESPACE
-    ['0.weight (8, 3)', 'input (4, 3)', '0.bias (8,)', 'Linear 0', '0 (4, 8)',
+    ['input (4, 3)', '0.weight (8, 3)', '0.bias (8,)', 'Linear 0', '0 (4, 8)',
      'Tanh 1', '1 (4, 8)', '2.weight (1, 8)', '2.bias (1,)', 'Linear 2',
      'output (4, 1)']
     """
