@@ -82,6 +82,76 @@ def test_ufunc_without_chainrule_op_raises_naming_the_alternative() -> None:
         np.arctan(x)
 
 
+def test_numpy_functions_that_are_chainrule_ops_in_other_words_dispatch() -> None:
+    a = np.array([[1.0, 2.0], [3.0, -1.0]])
+    x = cr.tensor(a, requires_grad=True)
+    for result, expected in [
+        (np.dot(x, x), a @ a),
+        (np.dot(x[0], x[1]), a[0] @ a[1]),
+        (np.dot(2.0, x), 2 * a),
+        (np.square(x), a * a),
+        (np.reciprocal(x), 1 / a),
+        (np.copy(x), a),
+        (np.mean(x, axis=0, dtype=None), a.mean(axis=0)),
+        (np.clip(x, -0.5, 1.5), np.clip(a, -0.5, 1.5)),
+        (np.clip(x, a_min=0.0, a_max=None), np.clip(a, 0.0, None)),
+        (np.clip(x, min=0.0), np.clip(a, 0.0, None)),
+    ]:
+        assert result.requires_grad
+        np.testing.assert_allclose(result.data, expected)
+    (np.square(x).sum() + np.reciprocal(x).sum()).backward()
+    np.testing.assert_allclose(x.grad.data, 2 * a - 1 / a**2)
+
+
+def test_np_dot_beyond_2d_says_to_use_matmul() -> None:
+    x = cr.tensor(np.ones((2, 2, 2)), requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match=r"np\.dot.*cr\.matmul"):
+        np.dot(x, x)
+
+
+@pytest.mark.parametrize(
+    ("call", "advice"),
+    [
+        (lambda t: np.flip(t), "t[::-1]"),
+        (lambda t: np.log1p(t), "cr.log(1 + t)"),
+        (lambda t: np.outer(t, t), "[:, None]"),
+        (lambda t: np.take(t, [0, 0]), "t[index]"),
+        (lambda t: np.logaddexp(t, t), "cr.logsumexp"),
+        (lambda t: np.multiply.outer(t, t), "x[:, None] * y[None, :]"),
+    ],
+)
+def test_functions_without_an_op_name_the_alternative(call, advice) -> None:
+    x = cr.tensor([0.5, 0.2], requires_grad=True)
+    with pytest.raises(NotDifferentiableError) as caught:
+        call(x)
+    assert advice in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        np.asarray,
+        np.array,
+        lambda t: np.array([t, t]),
+        lambda t: np.ones(2).dot(t),
+        lambda t: np.vectorize(lambda v: v * 2)(t),
+    ],
+)
+def test_converting_a_tensor_that_requires_grad_to_an_array_is_refused(
+    convert,
+) -> None:
+    x = cr.tensor([0.5, 0.2], requires_grad=True)
+    with pytest.raises(NotDifferentiableError, match=r"detach\(\) or t\.numpy\(\)"):
+        convert(x)
+    buffer = np.zeros(2)
+    with pytest.raises(NotDifferentiableError):
+        buffer[:] = x
+    # On purpose it is fine: detached, or with recording off.
+    np.testing.assert_array_equal(np.asarray(x.detach()), [0.5, 0.2])
+    with cr.no_grad():
+        np.testing.assert_array_equal(np.asarray(x), [0.5, 0.2])
+
+
 def test_function_without_chainrule_op_raises() -> None:
     x = cr.tensor([0.5, 0.2], requires_grad=True)
     with pytest.raises(NotDifferentiableError, match=r"np\.cumsum"):

@@ -43,6 +43,8 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.maximum: elementwise.maximum,
     np.minimum: elementwise.minimum,
     np.tanh: activation.tanh,
+    np.square: lambda x: arithmetic.power(x, 2),
+    np.reciprocal: lambda x: arithmetic.divide(1, x),
 }
 
 # ufuncs whose results have no gradient (booleans, or piecewise constant):
@@ -90,8 +92,41 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.squeeze: shape.squeeze,
     np.stack: shape.stack,
     np.where: elementwise.where,
-    np.clip: elementwise.clip,
+    np.clip: lambda a, a_min=None, a_max=None, *, min=None, max=None: elementwise.clip(
+        a, a_min if min is None else min, a_max if max is None else max
+    ),
     np.matmul: arithmetic.matmul,
+    np.dot: lambda a, b: _dot(a, b),
+    np.copy: lambda a: _as_tensor(a).clone(),
+}
+
+# What to use instead, for NumPy functions with no op of their own; the
+# error message names it. (Functions missing here get the general advice.)
+ALTERNATIVES: dict[Any, str] = {
+    np.tensordot: "reshape and use @, or (x * y).sum(axis=...) on a broadcast",
+    np.einsum: "compose it from *, @ and .sum(axis=...)",
+    np.outer: "x.ravel()[:, None] * y.ravel()[None, :]",
+    np.inner: "(x * y).sum(axis=-1)",
+    np.vdot: "(x * y).sum()",
+    np.vstack: "cr.concatenate (of 2-D tensors) or cr.stack",
+    np.hstack: "cr.concatenate(..., axis=-1)",
+    np.column_stack: "cr.stack(..., axis=1)",
+    np.flip: "indexing with a negative step, t[::-1]",
+    np.take: "indexing, t[index] (repeated indices accumulate their gradients)",
+    np.repeat: "indexing with an integer array, t[np.repeat(np.arange(n), k)]",
+    np.tile: "cr.broadcast_to and reshape, or indexing with an integer array",
+    np.cumsum: "a matrix product with a triangular matrix of ones, or a Function",
+    np.prod: "cr.exp(cr.log(t).sum()) for positive values, or a Function",
+    np.average: "(w * t).sum() / w.sum(), or cr.mean",
+    np.nansum: "cr.where(cr.isnan(t), 0, t) first, then .sum()",
+    np.nanmean: "cr.where to mask the nans first, then a sum and a count",
+    np.nanmax: "cr.where to mask the nans first, then cr.max",
+    np.nanmin: "cr.where to mask the nans first, then cr.min",
+    np.logaddexp: "cr.logsumexp(cr.stack([a, b]), axis=0)",
+    np.log1p: "cr.log(1 + t)",
+    np.expm1: "cr.exp(t) - 1",
+    np.tan: "cr.sin(t) / cr.cos(t)",
+    np.linalg.norm: "cr.sqrt((t * t).sum()) (the L2 norm)",
 }
 
 # Functions that only read shapes or make constants: answered on the data.
@@ -134,7 +169,9 @@ def dispatch_ufunc(
     if method != "__call__":
         raise NotDifferentiableError(
             f"{name}.{method} on a Tensor that requires grad is not supported; "
-            "use the chainrule reduction (e.g. cr.sum for np.add.reduce)"
+            "write it with chainrule's reductions and broadcasting: cr.sum for "
+            "np.add.reduce, cr.max for np.maximum.reduce, x[:, None] * y[None, :] "
+            "for np.multiply.outer"
         )
     if out is not None:
         raise NotDifferentiableError(
@@ -148,13 +185,18 @@ def dispatch_ufunc(
             f"{name} on a Tensor that requires grad: options {sorted(kwargs)} "
             "are not supported; cast with .astype() and mask with cr.where"
         )
-    raise NotDifferentiableError(_no_op_message(name))
+    raise NotDifferentiableError(_no_op_message(name, ALTERNATIVES.get(ufunc)))
 
 
 def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Answer ``func(*args, **kwargs)`` where some argument is a Tensor."""
     name = _name(func)
     op = FUNCTIONS.get(func)
+    if op is not None:
+        # NumPy's defaults said out loud (np.mean(t, dtype=None)) change nothing.
+        kwargs = {
+            k: v for k, v in kwargs.items() if not (v is None and k in ("dtype", "out"))
+        }
     if op is not None and _accepts(op, args, kwargs):
         return op(*args, **kwargs)
     if func in CONSTANT_FUNCTIONS or not _gradient_at_stake(args, kwargs):
@@ -171,17 +213,40 @@ def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         raise NotDifferentiableError(
             f"{name} on a Tensor that requires grad: chainrule.{op.__name__} {detail}"
         )
-    raise NotDifferentiableError(_no_op_message(name))
+    raise NotDifferentiableError(_no_op_message(name, ALTERNATIVES.get(func)))
 
 
-def _no_op_message(name: str) -> str:
+def _no_op_message(name: str, alternative: str | None = None) -> str:
+    instead = (
+        f"Use {alternative} instead. Or compose it" if alternative else ("Compose it")
+    )
     return (
         f"{name} has no differentiable chainrule op, so it cannot be applied "
-        "to a Tensor that requires grad without losing the gradient. Compose "
-        "it from chainrule ops, define it with chainrule.Function (forward and "
-        f"backward), or call {name} on t.detach() or t.numpy() to compute it "
-        "on purpose without gradients"
+        "to a Tensor that requires grad without losing the gradient. "
+        f"{instead} from chainrule ops, define it with chainrule.Function "
+        f"(forward and backward), or call {name} on t.detach() or t.numpy() to "
+        "compute it on purpose without gradients"
     )
+
+
+def _dot(a: Any, b: Any) -> Any:
+    """np.dot: a product for 0-d operands, else matmul, which agrees up to 2-D."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return arithmetic.multiply(a, b)
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise NotDifferentiableError(
+            "np.dot of operands with more than 2 dimensions on a Tensor that "
+            "requires grad: np.dot then sums over other axes than matmul does; "
+            "use @ (cr.matmul, which batches over the leading axes) or "
+            "reshape to 2-D first"
+        )
+    return arithmetic.matmul(a, b)
+
+
+def _as_tensor(value: Any) -> Any:
+    from chainrule.tensor import Tensor
+
+    return value if isinstance(value, Tensor) else Tensor(np.array(value))
 
 
 def _name(func: Any) -> str:

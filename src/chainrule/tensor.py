@@ -207,12 +207,26 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if _function.backward_state.differentiable and self._requires_grad:
+        # NOTE: NumPy calls this to turn a Tensor into an array: np.asarray(t),
+        # np.array([t, t]), ndarray.dot(t), b[:] = t. The result has no graph,
+        # so for a tensor that requires grad (while grad mode is on) it would
+        # drop the gradient without a word; PyTorch refuses this too. .numpy()
+        # and .detach() take the values on purpose.
+        if self._requires_grad and _grad_mode.state.enabled:
+            if _function.backward_state.differentiable:
+                raise NotDifferentiableError(
+                    "np.asarray/np.array on a Tensor inside a recorded backward "
+                    "(create_graph=True) would drop its gradient, and the second "
+                    "derivative would be wrong; apply NumPy functions and "
+                    "operators to the Tensor itself"
+                )
             raise NotDifferentiableError(
-                "np.asarray/np.array on a Tensor inside a recorded backward "
-                "(create_graph=True) would drop its gradient, and the second "
-                "derivative would be wrong; apply NumPy functions and "
-                "operators to the Tensor itself"
+                f"converting a Tensor that requires grad (shape {self.shape}) "
+                "to a NumPy array (np.asarray, np.array, an ndarray method such "
+                "as .dot, or assigning it into an array) would drop its "
+                "gradient; use chainrule ops (@ for dot, cr.stack for "
+                "np.array([...])), or take the values on purpose with "
+                "t.detach() or t.numpy()"
             )
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)

@@ -379,3 +379,20 @@ def test_tensor_methods_call_the_activations():
     np.testing.assert_allclose(
         t.log_softmax(0).data, ref.log_softmax(0).numpy(), rtol=1e-15
     )
+
+
+@pytest.mark.parametrize(
+    ("call", "setting"),
+    [
+        (lambda x, a: cr.leaky_relu(x, a), "negative_slope"),
+        (lambda x, a: cr.elu(x, alpha=a), "alpha"),
+        (lambda x, a: cr.softplus(x, beta=a), "beta"),
+    ],
+)
+def test_a_setting_that_requires_grad_is_refused_not_dropped(call, setting) -> None:
+    x = cr.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=rf"{setting} is a Tensor that requires grad"):
+        call(x, cr.tensor(0.5, requires_grad=True))
+    with pytest.raises(ValueError, match=rf"{setting} must be a number, got 'a'"):
+        call(x, "a")
+    assert call(x, cr.tensor(0.5)).requires_grad  # a constant tensor is a number

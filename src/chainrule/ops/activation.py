@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.errors import AxisError
+from chainrule.errors import ArgumentError, AxisError
 from chainrule.ops import _erf
 from chainrule.ops._common import normalize_axis
 
@@ -124,7 +124,7 @@ class LeakyReLU(Function):
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
     """``x`` where ``x > 0``, else ``negative_slope * x`` (slope at 0 included)."""
-    return LeakyReLU.apply(x, float(negative_slope))
+    return LeakyReLU.apply(x, _setting("leaky_relu", "negative_slope", negative_slope))
 
 
 class ELU(Function):
@@ -151,7 +151,7 @@ class ELU(Function):
 
 def elu(x: Any, alpha: float = 1.0) -> Any:
     """Exponential linear unit: ``x`` where positive, else ``alpha * (exp(x) - 1)``."""
-    return ELU.apply(x, float(alpha))
+    return ELU.apply(x, _setting("elu", "alpha", alpha))
 
 
 class GELU(Function):
@@ -250,13 +250,14 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     Where ``beta * x > threshold`` the result is ``x`` itself (PyTorch's
     rule; the smooth value is within ``exp(-threshold) / abs(beta)`` of it).
     """
-    beta = float(beta)
+    beta = _setting("softplus", "beta", beta)
+    threshold = _setting("softplus", "threshold", threshold)
     if beta == 0:
         raise ValueError(
             "softplus: beta = 0 divides by zero; use a nonzero beta (1 is the "
             "usual softplus, larger values approach relu)"
         )
-    return Softplus.apply(x, beta, float(threshold))
+    return Softplus.apply(x, beta, threshold)
 
 
 class Softmax(Function):
@@ -329,3 +330,18 @@ def _minus_max(x: Any, axis: int | None) -> Any:
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     return x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+
+
+def _setting(op: str, name: str, value: Any) -> float:
+    """A number that shapes an activation: a constant, never differentiated."""
+    if getattr(value, "_requires_grad", False):
+        raise TypeError(
+            f"{op}: {name} is a Tensor that requires grad, but {op} treats "
+            f"{name} as a constant, so its gradient would be lost; pass a "
+            f"number, or compose the function from ops (e.g. cr.where) for a "
+            f"learnable {name}"
+        )
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{op}: {name} must be a number, got {value!r}") from None
