@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
@@ -220,6 +220,34 @@ def test_gradcheck_passes(spec: OpSpec, data: Any) -> None:
         return
     rtol, atol = spec.numeric_tol
     result = cr.gradcheck(
+        lambda *args: spec.op(*args, **case.options),
+        tuple(inputs),
+        rtol=rtol,
+        atol=atol,
+    )
+    assert result.passed, str(result)
+
+
+@SPECS
+@settings(max_examples=6)
+@given(data=st.data())
+def test_gradgradcheck_passes(spec: OpSpec, data: Any) -> None:
+    """chainrule.gradgradcheck, the user's second-order tool, accepts every op
+    whose second derivative exists: the double backward matches central
+    differences of the recorded first backward. Fewer examples than the other
+    table tests: each costs two recorded backward passes per input element."""
+    if not spec.second_order:
+        pytest.skip(f"{spec.name}: second derivative not defined or not supported")
+    case = draw_case(data.draw, spec)
+    if spec.second_order_valid is not None:
+        assume(spec.second_order_valid(case))
+    inputs, outputs = run_chainrule(spec, case)
+    if not differentiable_tensors(inputs, case) or not any(
+        o.requires_grad for o in outputs
+    ):
+        return
+    rtol, atol = spec.numeric_tol
+    result = cr.gradgradcheck(
         lambda *args: spec.op(*args, **case.options),
         tuple(inputs),
         rtol=rtol,
