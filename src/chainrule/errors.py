@@ -62,3 +62,17 @@ class MissingDependencyError(ChainruleError, ImportError):
 
 class CheckpointError(ChainruleError, ValueError):
     """A saved file that cannot be loaded: damaged, not chainrule's, or not a fit."""
+
+
+class ArgnumsError(ChainruleError, ValueError, TypeError):
+    """``argnums`` of a functional transform that name no positional argument."""
+
+
+class TransformOutputError(ChainruleError, TypeError):
+    """A function given to a functional transform returned what it cannot take:
+    not a Tensor, an integer tensor, or no ``(output, aux)`` pair with
+    ``has_aux=True``."""
+
+
+class NonScalarOutputError(TransformOutputError, ValueError):
+    """``grad`` (or ``hvp``) of a function whose output is not a scalar."""

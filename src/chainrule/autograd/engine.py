@@ -181,6 +181,36 @@ def _count_dependencies(starts: list[Function]) -> dict[Function, int]:
     return dependencies
 
 
+def reaches_other_leaves(roots: list[Any], leaves: list[Any]) -> bool:
+    """Does the graph behind ``roots`` reach a leaf that is not in ``leaves``?
+
+    The functional transforms (``chainrule.func``) ask it to know whether
+    they are nested: whether their result depends on something outside their
+    own fresh inputs, and so must be differentiable itself.
+    """
+    own = {id(t) for t in leaves}
+    stack = []
+    for root in roots:
+        if root._node is not None:
+            stack.append(root._node)
+        elif root._requires_grad and id(root) not in own:
+            return True
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if edge[1] < 0:
+                if id(target) not in own:
+                    return True
+            elif target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return False
+
+
 # A count no backward pass brings to zero: grad() gives it to the nodes that
 # lead to none of its inputs, so they never run (nor free what they saved).
 _NEVER = 1 << 62
