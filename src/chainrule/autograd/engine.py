@@ -291,18 +291,18 @@ class _Sink:
             self.positions.setdefault(key, []).append(position)
 
     def leaf(self, leaf: Any, grad: Any, saved: Any) -> None:
-        positions: Any = ()
-        if self.captured is not None:
-            # grad(): a leaf that was not asked for is passed by, hooks and all.
-            positions = self.positions.get(id(leaf))
-            if positions is None:
-                return
         hooks = getattr(leaf, "_hooks", None)
-        if hooks:
-            grad = _through_hooks(hooks, grad, self.create_graph)
         if self.captured is None:
+            if hooks:
+                grad = _through_hooks(hooks, grad, self.create_graph)
             _accumulate_leaf(leaf, grad, self.delivered, self.create_graph, saved)
             return
+        # grad(): a leaf that was not asked for is passed by, hooks and all.
+        positions = self.positions.get(id(leaf))
+        if positions is None:
+            return
+        if hooks:
+            grad = _through_hooks(hooks, grad, self.create_graph)
         for position in positions:
             self.captured[position] = _add(self.captured[position], grad)
 

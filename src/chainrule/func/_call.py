@@ -97,12 +97,12 @@ def positions(where: str, argnums: Argnums, count: int) -> tuple[int, ...]:
 def stand_in(where: str, k: int, value: Any, outer: bool) -> tuple[Tensor, bool]:
     """A fresh tensor that requires grad for argument ``k``; True if an alias."""
     if isinstance(value, Tensor):
-        _check_float(where, k, value.dtype, "a Tensor")
+        _check_float(where, k, value.dtype, "Tensor")
         if outer and value.requires_grad:
             return _Alias.apply(value), True
         return Tensor(value.data.view(), requires_grad=True), False
     tensor = Tensor(value.view() if isinstance(value, np.ndarray) else value)
-    _check_float(where, k, tensor.dtype, f"a {type(value).__name__}")
+    _check_float(where, k, tensor.dtype, type(value).__name__)
     tensor.requires_grad_(True)
     return tensor, False
 
@@ -110,8 +110,8 @@ def stand_in(where: str, k: int, value: Any, outer: bool) -> tuple[Tensor, bool]
 def _check_float(where: str, k: int, dtype: np.dtype[Any], what: str) -> None:
     if dtype.kind != "f":
         raise DTypeError(
-            f"{where}: argument {k} is {what} of dtype {dtype}, and only "
-            "floating-point values can be differentiated; pass floats (2.0, "
+            f"{where}: argument {k} ({what} of dtype {dtype}) is not floating "
+            "point, and only floats can be differentiated; pass floats (2.0, "
             "not 2), convert with .astype(np.float64), or leave it out of "
             "argnums"
         )
