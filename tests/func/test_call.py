@@ -146,3 +146,14 @@ def test_transforms_under_an_outer_transform_are_differentiated_through() -> Non
     through_vjp = func.grad(lambda t: func.vjp(func.grad(f), t)[1](v)[0].sum())(x)
     for result in (through_hvp, through_jvp, through_vjp):
         np.testing.assert_allclose(result.data, 24 * x * v, rtol=1e-12)
+
+
+def test_values_returned_inside_an_outer_transform_stay_differentiable() -> None:
+    # g(x) = f(x) x with f = sum(x³): J = f I + x ∇fᵀ.
+    x = np.array([1.0, 2.0])
+    f = lambda t: (t**3).sum()  # noqa: E731
+    through_value = func.grad(lambda t: func.value_and_grad(f)(t)[0])(x)
+    np.testing.assert_allclose(through_value.data, 3 * x**2)
+    j = func.jacobian(lambda t: func.jvp(f, (t,), (np.ones(2),))[0] * t)(x)
+    expected = (x**3).sum() * np.eye(2) + np.outer(x, 3 * x**2)
+    np.testing.assert_allclose(j.data, expected, rtol=1e-12)
