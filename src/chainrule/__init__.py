@@ -10,7 +10,7 @@
 (1, 2)
 """
 
-from chainrule import autograd, data, functional, io, monitor, nn, optim, viz
+from chainrule import autograd, data, func, functional, io, monitor, nn, optim, viz
 from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from chainrule.creation import (
     arange,
@@ -130,6 +130,7 @@ __all__ = [
     "flatten",
     "from_numpy",
     "full",
+    "func",
     "functional",
     "gelu",
     "get_default_dtype",

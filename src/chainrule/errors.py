@@ -66,3 +66,17 @@ class CheckpointError(ChainruleError, ValueError):
 
 class GraphDrawingError(ChainruleError, ValueError):
     """A computational graph that cannot be drawn as asked: format, size, records."""
+
+
+class ArgnumsError(ChainruleError, ValueError, TypeError):
+    """``argnums`` of a functional transform that name no positional argument."""
+
+
+class TransformOutputError(ChainruleError, TypeError):
+    """A function given to a functional transform returned what it cannot take:
+    not a Tensor, an integer tensor, or no ``(output, aux)`` pair with
+    ``has_aux=True``."""
+
+
+class NonScalarOutputError(TransformOutputError, ValueError):
+    """``grad`` (or ``hvp``) of a function whose output is not a scalar."""

@@ -126,6 +126,14 @@ def test_a_refused_second_backward_changes_no_gradient() -> None:
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
 
 
+def test_grad_through_a_freed_graph_is_refused_too() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.tanh(x).sum()
+    cr.autograd.grad(y, x)
+    with pytest.raises(BackwardError, match="retain_graph=True"):
+        cr.autograd.grad(y, x)
+
+
 def test_retain_graph_allows_second_backward() -> None:
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = cr.tanh(x).sum()
@@ -278,6 +286,54 @@ def test_grad_with_respect_to_an_intermediate_tensor() -> None:
     y = (h * h).sum()
     (g_h,) = cr.autograd.grad(y, h)
     np.testing.assert_allclose(g_h.data, 2 * h.data)
+
+
+class CountingSquare(cr.Function):
+    """x², counting how often its backward runs."""
+
+    calls = 0
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * x
+
+    def backward(self, grad):
+        CountingSquare.calls += 1
+        (x,) = self.saved
+        return 2 * x * grad
+
+
+def test_grad_runs_only_the_part_of_the_graph_that_leads_to_its_inputs() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    w = cr.tensor([3.0, 4.0], requires_grad=True)
+    fired = []
+    x.register_hook(lambda g: fired.append("x"))
+    w.register_hook(lambda g: fired.append("w"))
+    CountingSquare.calls = 0
+    h = CountingSquare.apply(x)
+    y = (h * w).sum()
+
+    (g_h,) = cr.autograd.grad(y, h)
+
+    np.testing.assert_array_equal(g_h.data, [3.0, 4.0])
+    # Neither the graph behind h nor the hooks of leaves not asked for ran,
+    # so that graph still has its saved values.
+    assert CountingSquare.calls == 0
+    assert fired == []
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    assert CountingSquare.calls == 1
+
+
+def test_grad_with_respect_to_an_intermediate_and_what_is_behind_it() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = CountingSquare.apply(x)
+    y = (h * h).sum()
+    g_h, g_x = cr.autograd.grad(y, [h, x])
+    np.testing.assert_allclose(g_h.data, 2 * h.data)
+    np.testing.assert_allclose(g_x.data, 4 * x.data**3)
+    (g_self,) = cr.autograd.grad(h, h, grad_outputs=np.array([5.0, 6.0]))
+    np.testing.assert_array_equal(g_self.data, [5.0, 6.0])
 
 
 def test_grad_of_unused_input_raises_unless_allowed() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
@@ -210,23 +210,43 @@ def test_float32_stays_float32(spec: OpSpec, data: Any, seed: int) -> None:
         assert g.dtype == np.float32, f"{spec.name} gradient of input {k} is {g.dtype}"
 
 
-@SPECS
-@given(data=st.data())
-def test_gradcheck_passes(spec: OpSpec, data: Any) -> None:
-    """chainrule.gradcheck, the user's tool, accepts every built-in op."""
+def check_with(tool: Any, spec: OpSpec, case: Case) -> None:
+    """Run chainrule's own checker (gradcheck or gradgradcheck) on one case."""
     if not spec.numeric:
         pytest.skip(f"{spec.name}: rounds its output; see test_matches_pytorch")
-    case = draw_case(data.draw, spec)
     inputs, outputs = run_chainrule(spec, case)
     if not differentiable_tensors(inputs, case) or not any(
         o.requires_grad for o in outputs
     ):
         return
     rtol, atol = spec.numeric_tol
-    result = cr.gradcheck(
+    result = tool(
         lambda *args: spec.op(*args, **case.options),
         tuple(inputs),
         rtol=rtol,
         atol=atol,
     )
     assert result.passed, str(result)
+
+
+@SPECS
+@given(data=st.data())
+def test_gradcheck_passes(spec: OpSpec, data: Any) -> None:
+    """chainrule.gradcheck, the user's tool, accepts every built-in op."""
+    check_with(cr.gradcheck, spec, draw_case(data.draw, spec))
+
+
+@SPECS
+@settings(max_examples=6)
+@given(data=st.data())
+def test_gradgradcheck_passes(spec: OpSpec, data: Any) -> None:
+    """chainrule.gradgradcheck, the user's second-order tool, accepts every op
+    whose second derivative exists: the double backward matches central
+    differences of the recorded first backward. Fewer examples than the other
+    table tests: each costs two recorded backward passes per input element."""
+    if not spec.second_order:
+        pytest.skip(f"{spec.name}: second derivative not defined or not supported")
+    case = draw_case(data.draw, spec)
+    if spec.second_order_valid is not None:
+        assume(spec.second_order_valid(case))
+    check_with(cr.gradgradcheck, spec, case)

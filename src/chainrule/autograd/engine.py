@@ -60,7 +60,11 @@ def run_backward(
             slots = buffers[node] = [None] * node._n_outputs
         slots[root._index] = _add(slots[root._index], grad)
 
-    dependencies = _count_dependencies(list(buffers), refuse_released=True)
+    ends: list[Function] = []
+    if inputs is None:
+        dependencies = _count_dependencies(list(buffers), refuse_released=True)
+    else:
+        dependencies, ends = _count_toward_inputs(list(buffers), inputs)
     ready = [node for node in buffers if node not in dependencies]
 
     previous_mode = grad_mode.state.enabled
@@ -139,6 +143,13 @@ def run_backward(
             if not retain_graph and node._saved is not None:
                 node._saved = None
                 node._released = True
+
+        for node in ends:
+            slots = buffers.get(node)
+            if slots is not None:
+                if node._hooks is not None:
+                    slots = _node_hooks(node, slots)
+                sink.node_output(node, slots)
     except Exception as error:
         if in_backward and node is not None:
             _note_failure(error, node)
@@ -189,6 +200,95 @@ def _released_error(node: Function) -> Exception:
     )
 
 
+def reaches_other_leaves(roots: list[Any], leaves: list[Any]) -> bool:
+    """Does the graph behind ``roots`` reach a leaf that is not in ``leaves``?
+
+    The functional transforms (``chainrule.func``) ask it to know whether
+    they are nested: whether their result depends on something outside their
+    own fresh inputs, and so must be differentiable itself.
+    """
+    own = {id(t) for t in leaves}
+    stack = []
+    for root in roots:
+        if root._node is not None:
+            stack.append(root._node)
+        elif root._requires_grad and id(root) not in own:
+            return True
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if edge[1] < 0:
+                if id(target) not in own:
+                    return True
+            elif target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return False
+
+
+# A count no backward pass brings to zero: grad() gives it to the nodes that
+# lead to none of its inputs, so they never run (nor free what they saved).
+_NEVER = 1 << 62
+
+
+def _count_toward_inputs(
+    starts: list[Function], inputs: list[Any]
+) -> tuple[dict[Any, int], list[Function]]:
+    """``_count_dependencies`` for ``grad()``: only the nodes with a path to
+    one of ``inputs`` run; every other node reachable from ``starts`` counts
+    ``_NEVER``. Also returns the inputs' own nodes that lead to no further
+    input: they do not run either, and their gradients are read at the end.
+
+    PyTorch prunes the same way. Without it, the gradient with respect to an
+    intermediate tensor would run (and free) the graph behind it, and fire
+    the hooks of leaves that were not asked for.
+    """
+    leaves = {id(t) for t in inputs if t._node is None}
+    nodes = {id(t._node) for t in inputs if t._node is not None}
+
+    # Depth first, each node decided after everything it points to. In a
+    # graph without cycles a node is never met again while it is open.
+    runs: dict[Any, bool] = {}
+    stack = [(node, False) for node in starts]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            runs[node] = any(
+                edge is not None
+                and (
+                    id(edge[0]) in leaves
+                    if edge[1] < 0
+                    else runs[edge[0]] or id(edge[0]) in nodes
+                )
+                for edge in node.edges
+            )
+            continue
+        if node in runs:
+            continue
+        runs[node] = False
+        stack.append((node, True))
+        for edge in node.edges:
+            if edge is not None and edge[1] >= 0 and edge[0] not in runs:
+                stack.append((edge[0], False))
+
+    dependencies: dict[Any, int] = {}
+    for node, running in runs.items():
+        if not running:
+            dependencies[node] = _NEVER
+            continue
+        if node._released:
+            raise _released_error(node)  # before any gradient moves
+        for edge in node.edges:
+            if edge is not None and edge[1] >= 0 and runs[edge[0]]:
+                dependencies[edge[0]] = dependencies.get(edge[0], 0) + 1
+    ends = [node for node, running in runs.items() if id(node) in nodes and not running]
+    return dependencies, ends
+
+
 class _Sink:
     """Where gradients end up: leaves' ``.grad``, or the caller (``grad()``)."""
 
@@ -213,12 +313,18 @@ class _Sink:
 
     def leaf(self, leaf: Any, grad: Any, saved: Any) -> None:
         hooks = getattr(leaf, "_hooks", None)
-        if hooks:
-            grad = _through_hooks(hooks, grad, self.create_graph)
         if self.captured is None:
+            if hooks:
+                grad = _through_hooks(hooks, grad, self.create_graph)
             _accumulate_leaf(leaf, grad, self.delivered, self.create_graph, saved)
             return
-        for position in self.positions.get(id(leaf), ()):
+        # grad(): a leaf that was not asked for is passed by, hooks and all.
+        positions = self.positions.get(id(leaf))
+        if positions is None:
+            return
+        if hooks:
+            grad = _through_hooks(hooks, grad, self.create_graph)
+        for position in positions:
             self.captured[position] = _add(self.captured[position], grad)
 
     def node_output(self, node: Function, slots: list[Any]) -> None:
