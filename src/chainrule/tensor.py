@@ -24,6 +24,7 @@ from chainrule.autograd import grad_mode as _grad_mode
 from chainrule.autograd.api import seed_gradient
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.hooks import HookDict, RemovableHandle
+from chainrule.autograd.inplace import note_write
 from chainrule.dtypes import get_default_dtype, is_differentiable_dtype
 from chainrule.errors import (
     BackwardError,
@@ -517,6 +518,7 @@ class Tensor:
                 f"'{symbol}' on a tensor of shape {self._data.shape}: {error} "
                 "(an in-place result must keep the tensor's shape)"
             ) from None
+        note_write(self._data)
         return self
 
     # --- comparisons and logic: bool results, no gradient -------------------------

@@ -29,6 +29,7 @@ from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function, backward_state
 from chainrule.autograd.hooks import run_hooks
+from chainrule.autograd.inplace import check_saved, writes
 from chainrule.errors import BackwardError, GradientError
 
 
@@ -166,17 +167,21 @@ def _count_dependencies(
 ) -> dict[Function, int]:
     """For every node reachable from ``starts``: how many edges lead into it.
 
-    With ``refuse_released``, a node whose saved values a backward freed
-    raises ``BackwardError``.
+    With ``refuse_released``, a node whose saved values a backward freed, or
+    changed in place since it saved them (``autograd.inplace``), raises
+    ``BackwardError``.
     """
     dependencies: dict[Function, int] = {}
     stack = list(starts)
     while stack:
         node = stack.pop()
-        if refuse_released and node._released:
+        if refuse_released:
             # NOTE: refused here, before any gradient moves: a backward that
             # stopped halfway would have added to some leaves' .grad already.
-            raise _released_error(node)
+            if node._released:
+                raise _released_error(node)
+            if node._write_mark != writes.count and node._saved is not None:
+                check_saved(node)
         for edge in node.edges:
             if edge is None or edge[1] < 0:
                 continue
@@ -282,6 +287,8 @@ def _count_toward_inputs(
             continue
         if node._released:
             raise _released_error(node)  # before any gradient moves
+        if node._write_mark != writes.count and node._saved is not None:
+            check_saved(node)
         for edge in node.edges:
             if edge is not None and edge[1] >= 0 and runs[edge[0]]:
                 dependencies[edge[0]] = dependencies.get(edge[0], 0) + 1

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.autograd import grad_mode
+from chainrule.autograd import grad_mode, inplace
 from chainrule.errors import BackwardError, DTypeError
 
 # An edge is where the gradient of one input goes:
@@ -86,6 +86,9 @@ class Function:
     # Class-level defaults: a node sets these only when they differ.
     _saved: tuple[Any, ...] | None = None
     _released: bool = False
+    # The count of in-place writes when the node saved its values (see
+    # autograd.inplace): a later write to one of them makes backward refuse.
+    _write_mark: int = 0
     _n_outputs: int = 1
 
     def forward(self, *inputs: Any, **options: Any) -> Any:
@@ -206,6 +209,7 @@ class Function:
             # Identities only, so that a recorded backward can tell which
             # saved arrays were inputs or outputs (see _saved_as_tensors).
             fn._input_ids = tuple(map(id, arrays))
+            fn._write_mark = inplace.writes.count
         if type(outputs) is tuple:
             fn._n_outputs = len(outputs)
             results = tuple(_wrap(out, fn, i) for i, out in enumerate(outputs))

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd.inplace import note_write
 from chainrule.creation import default_generator
 from chainrule.errors import DTypeError
 from chainrule.tensor import Tensor
@@ -350,6 +351,7 @@ def _target(op: str, tensor: Any) -> np.ndarray:
             f"nn.init.{op}: the array of shape {array.shape} is read-only (a "
             "broadcast view?); initialise a tensor that owns its data"
         )
+    note_write(array)  # about to be: a graph that saved it must not use it
     return array
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from chainrule.autograd.api import clear_grad
 from chainrule.autograd.hooks import HookDict, RemovableHandle
+from chainrule.autograd.inplace import note_write
 from chainrule.errors import StateDictError
 from chainrule.nn import hooks
 from chainrule.nn.parameter import Parameter
@@ -502,6 +503,7 @@ class Module:
 
         for key, value in values.items():
             np.copyto(targets[key].data, value, casting="same_kind")
+            note_write(targets[key].data)
         return IncompatibleKeys(missing, unexpected)
 
     def _state_entries(self, prefix: str) -> Iterator[tuple[str, Tensor]]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule.autograd.api import clear_grad
 from chainrule.autograd.grad_mode import enable_grad
+from chainrule.autograd.inplace import note_write
 from chainrule.errors import DTypeError, ShapeError, StateDictError
 from chainrule.tensor import Tensor
 
@@ -190,6 +191,7 @@ class Optimizer:
                     continue
                 grad = _gradient_of(param, type(self).__name__)
                 self._update(param.data, grad, self.state[param], group)
+                note_write(param.data)
         return loss
 
     # --- saving and loading -------------------------------------------------------
