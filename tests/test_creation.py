@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.errors import DTypeError
+from chainrule.errors import ArgumentError, DTypeError, ShapeError
 
 
 @pytest.fixture
@@ -128,3 +128,36 @@ def test_constructors_can_require_grad() -> None:
 def test_generator_must_be_a_numpy_generator() -> None:
     with pytest.raises(TypeError, match=r"default_rng\(0\)"):
         cr.randn(2, generator=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: cr.zeros(-1), ShapeError, r"zeros: a shape has no negative sizes"),
+        (lambda: cr.ones(2, "a"), ShapeError, r"ones: the shape must be whole"),
+        (lambda: cr.zeros(2.5), ShapeError, r"zeros: the shape must be whole"),
+        (lambda: cr.eye(-1), ShapeError, r"eye: a shape has no negative"),
+        (lambda: cr.randn(2, -1), ShapeError, r"randn: a shape has no negative"),
+        (lambda: cr.rand("a"), ShapeError, r"rand: the shape must be whole"),
+        (lambda: cr.full(-2, 1.0), ShapeError, r"full: a shape has no negative"),
+        (lambda: cr.arange(0, 1, 0), ArgumentError, r"arange: step is 0"),
+        (
+            lambda: cr.tensor(np.array([1.0, 2.0], dtype=object)),
+            DTypeError,
+            r"dtype object: NumPy sees Python objects",
+        ),
+        (
+            lambda: cr.full((2,), cr.tensor(1.0, requires_grad=True)),
+            TypeError,
+            r"full: fill_value is a Tensor that requires grad.*cr\.ones",
+        ),
+    ],
+)
+def test_bad_arguments_to_constructors_are_named(make, error, message) -> None:
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_numpy_integers_are_sizes_too() -> None:
+    assert cr.zeros(np.int64(2), 3).shape == (2, 3)
+    assert cr.full(np.int32(2), 0.5).shape == (2,)

@@ -275,3 +275,33 @@ def test_complex_result_of_a_recorded_op_is_refused() -> None:
     x = cr.tensor([1.0], requires_grad=True)
     with pytest.raises(DTypeError, match="complex"):
         x * np.array([1j])
+
+
+def test_a_gradient_of_another_dtype_is_refused() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(DTypeError, match="dtype float32 to a tensor of dtype float64"):
+        x.grad = cr.ones(2, dtype=np.float32)
+
+
+def test_repr_of_an_empty_tensor_shows_its_shape() -> None:
+    assert "shape=(0, 3)" in repr(cr.zeros(0, 3, requires_grad=True))
+    assert "shape" not in repr(cr.zeros(0))  # [] of a 1-D tensor says it all
+
+
+def test_a_forward_that_returns_no_array_is_named() -> None:
+    class Forgetful(cr.Function):
+        def forward(self, x):
+            x * 2  # BUG: no return
+
+    with pytest.raises(TypeError, match=r"Forgetful\.forward returned None"):
+        Forgetful.apply(cr.tensor([1.0], requires_grad=True))
+
+
+def test_bad_reshape_and_gradient_arguments_are_named() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ShapeError, match="reshape: the new shape must be whole"):
+        x.reshape("a")
+    with pytest.raises(ShapeError, match="ragged"):
+        (x * 2).backward(gradient=[[1, 1], [1]])
+    with pytest.raises(DTypeError, match="matmul: cannot multiply by str"):
+        x @ "a"

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.dtypes import get_default_dtype
+from chainrule.errors import ArgumentError, ShapeError
 from chainrule.tensor import Tensor, as_array
 
 _generator = np.random.default_rng()
@@ -64,10 +65,30 @@ def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
-def _shape(args: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(args) == 1 and isinstance(args[0], Sequence):
-        return tuple(int(n) for n in args[0])
-    return tuple(int(n) for n in args)
+def _shape(args: tuple[Any, ...], where: str) -> tuple[int, ...]:
+    """``f(2, 3)`` or ``f((2, 3))`` as a shape, or a ShapeError naming ``f``."""
+    sizes = args[0] if len(args) == 1 and isinstance(args[0], Sequence) else args
+    return check_shape(sizes, where)
+
+
+def check_shape(sizes: Any, where: str) -> tuple[int, ...]:
+    """A tuple of non-negative ints, or a ShapeError that says what is wrong."""
+    if isinstance(sizes, (int, np.integer)):
+        sizes = (sizes,)
+    try:
+        shape = tuple(sizes)
+    except TypeError:
+        shape = None
+    if shape is None or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape
+    ):
+        raise ShapeError(
+            f"{where}: the shape must be whole numbers, e.g. {where}(2, 3) or "
+            f"{where}((2, 3)); got {sizes!r}"
+        )
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"{where}: a shape has no negative sizes; got {shape}")
+    return tuple(int(n) for n in shape)
 
 
 def _float(dtype: Any) -> np.dtype[Any]:
@@ -76,12 +97,12 @@ def _float(dtype: Any) -> np.dtype[Any]:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(np.zeros(_shape(shape), _float(dtype)), requires_grad)
+    return Tensor(np.zeros(_shape(shape, "zeros"), _float(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
-    return Tensor(np.ones(_shape(shape), _float(dtype)), requires_grad)
+    return Tensor(np.ones(_shape(shape, "ones"), _float(dtype)), requires_grad)
 
 
 def full(
@@ -92,10 +113,15 @@ def full(
     The dtype follows the value (float value: default dtype; int: int64)
     unless ``dtype`` is given.
     """
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if dtype is None:
-        dtype = as_array(fill_value).dtype
-    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad)
+    shape = check_shape(shape, "full")
+    if getattr(fill_value, "_requires_grad", False):
+        raise TypeError(
+            "full: fill_value is a Tensor that requires grad, and the new "
+            "tensor would not be connected to it; use "
+            "cr.ones(shape) * fill_value to keep the gradient"
+        )
+    value = as_array(fill_value)
+    return Tensor(np.full(shape, value, dtype=dtype or value.dtype), requires_grad)
 
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -124,6 +150,8 @@ def arange(
     """
     if stop is None:
         start, stop = 0, start
+    if step == 0:
+        raise ArgumentError("arange: step is 0, so the range would never end")
     values = np.arange(start, stop, step)
     if dtype is not None:
         values = values.astype(dtype)
@@ -136,6 +164,7 @@ def eye(
     n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """An ``n`` x ``m`` identity matrix (square when ``m`` is None)."""
+    n, m = check_shape((n, n if m is None else m), "eye")
     return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
@@ -157,7 +186,8 @@ def randn(
     """
     rng = _rng(generator, "randn")
     dtype = _float(dtype)
-    return Tensor(rng.standard_normal(_shape(shape)).astype(dtype), requires_grad)
+    values = rng.standard_normal(_shape(shape, "randn"))
+    return Tensor(values.astype(dtype), requires_grad)
 
 
 def rand(
@@ -169,7 +199,7 @@ def rand(
     """Samples of the uniform distribution on ``[0, 1)``."""
     rng = _rng(generator, "rand")
     dtype = _float(dtype)
-    return Tensor(rng.random(_shape(shape)).astype(dtype), requires_grad)
+    return Tensor(rng.random(_shape(shape, "rand")).astype(dtype), requires_grad)
 
 
 def _rng(generator: Any, where: str) -> np.random.Generator:

@@ -139,6 +139,12 @@ class Tensor:
                 raise DTypeError(
                     f"a gradient must be floating point, got {value._data.dtype}"
                 )
+            if value._data.dtype != self._data.dtype:
+                raise DTypeError(
+                    f"cannot assign a gradient of dtype {value._data.dtype} to a "
+                    f"tensor of dtype {self._data.dtype}; a gradient has its "
+                    f"tensor's dtype (convert with .astype(np.{self._data.dtype}))"
+                )
         self._grad = value
 
     @property
@@ -190,6 +196,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []
+        if self.data.size == 0 and self.data.ndim > 1:
+            extras.append(f"shape={self.data.shape}")  # "[]" alone hides it
         if self.data.dtype != get_default_dtype() and self.data.dtype.kind == "f":
             extras.append(f"dtype={self.data.dtype}")
         if self._node is not None:
@@ -716,7 +724,10 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data._data
     if isinstance(data, np.ndarray):
-        return data if dtype is None else data.astype(dtype, copy=False)
+        array = data if dtype is None else data.astype(dtype, copy=False)
+        if array.dtype.kind not in _NUMERIC_KINDS:
+            raise _not_numbers(array.dtype)
+        return array
     if isinstance(data, (list, tuple)) and any(
         isinstance(item, Tensor) and item._requires_grad for item in data
     ):
@@ -737,12 +748,25 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         default = get_default_dtype()
         if default != array.dtype and not isinstance(data, np.generic):
             array = array.astype(default)
-    if array.dtype == object:
-        raise DTypeError(
-            f"cannot make a tensor from {type(data).__name__}: NumPy sees "
-            "objects, not numbers"
-        )
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise _not_numbers(array.dtype, type(data).__name__)
     return array
+
+
+# What a tensor may hold: bool, ints, floats, complex, and strings (class
+# names carried through a dataset; no op computes with them). Not objects: an
+# object array may hide tensors whose gradients would be lost.
+_NUMERIC_KINDS = frozenset("biufcUS")
+
+
+def _not_numbers(dtype: np.dtype[Any], what: str = "an array") -> DTypeError:
+    seen = {"O": "Python objects", "M": "dates", "m": "time spans"}.get(
+        dtype.kind, f"values of dtype {dtype}"
+    )
+    return DTypeError(
+        f"cannot make a tensor from {what} of dtype {dtype}: NumPy sees {seen}, "
+        "not numbers; convert to numbers first (e.g. .astype(np.float64))"
+    )
 
 
 def _value(x: Any) -> Any:

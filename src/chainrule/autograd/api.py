@@ -152,7 +152,13 @@ def seed_gradient(root: Any, gradient: Any, create_graph: bool, where: str) -> A
     if isinstance(gradient, Tensor):
         seed = gradient if create_graph else gradient.data
     else:
-        seed = np.asarray(gradient)
+        try:
+            seed = np.asarray(gradient)
+        except ValueError:
+            raise ShapeError(
+                f"{where}: the gradient is a ragged nested list; pass an array "
+                f"of the output's shape {data.shape}"
+            ) from None
     if seed.dtype.kind not in "fiu":
         raise DTypeError(
             f"{where}: the gradient is {type(gradient).__name__} of dtype "

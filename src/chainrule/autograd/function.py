@@ -223,7 +223,7 @@ class Function:
         # _wrap(outputs, fn, 0), inlined.
         data = outputs if type(outputs) is np.ndarray else np.asarray(outputs)
         if data.dtype.kind != "f":
-            return _wrap(data, fn, 0)
+            return _wrap(outputs, fn, 0)
         out = _Tensor.__new__(_Tensor)
         out._data = data
         out._grad = None
@@ -259,6 +259,13 @@ def _wrap(value: Any, node: Function | None, index: int) -> Any:
         out._index = index
         out._requires_grad = True
     else:
+        if data.dtype.kind == "O":
+            owner = f"{type(node).__name__}." if node is not None else ""
+            raise TypeError(
+                f"{owner}forward returned {value!r:.40}, not an array of "
+                "numbers; a Function's forward must return a NumPy array (or a "
+                "tuple of them)"
+            )
         if node is not None and data.dtype.kind == "c":
             raise DTypeError(
                 f"{type(node).__name__}: the result is complex ({data.dtype}), "

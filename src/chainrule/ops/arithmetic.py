@@ -13,7 +13,7 @@ import numpy as np
 
 from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops._common import operand_error, shape_of
 
 
@@ -157,6 +157,12 @@ class MatMul(Function):
     """
 
     def forward(self, x: Any, y: Any) -> Any:
+        for operand in (x, y):
+            if np.asarray(operand).dtype.kind not in "biufc":
+                raise DTypeError(
+                    f"matmul: cannot multiply by {type(operand).__name__} "
+                    f"{operand!r}; both operands must hold numbers"
+                )
         x_shape, y_shape = shape_of(x), shape_of(y)
         if not x_shape or not y_shape:
             raise ShapeError(
@@ -177,7 +183,9 @@ class MatMul(Function):
         except ValueError:
             raise ShapeError(
                 f"matmul: batch dimensions of shapes {x_shape} and {y_shape} "
-                "cannot be broadcast together"
+                "cannot be broadcast together: the axes before the last two "
+                "must be equal or 1 (reshape or unsqueeze an operand to line "
+                "them up)"
             ) from None
 
     def backward(self, grad: Any) -> Any:

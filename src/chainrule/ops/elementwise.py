@@ -62,7 +62,10 @@ class Sqrt(Function):
 
     def backward(self, grad: Any) -> Any:
         (y,) = self.saved
-        return grad / (2 * y)
+        # NOTE: at 0 the derivative is inf, and that is the answer, not an
+        # accident to warn about.
+        with np.errstate(divide="ignore"):
+            return grad / (2 * y)
 
 
 def sqrt(x: Any) -> Any:

@@ -38,7 +38,19 @@ class Reshape(Function):
 
 def reshape(x: Any, shape: Any) -> Any:
     """The same elements in a new shape (one axis may be -1)."""
-    return Reshape.apply(x, tuple(shape) if not isinstance(shape, int) else (shape,))
+    sizes = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes
+    ):
+        raise ShapeError(
+            f"reshape: the new shape must be whole numbers (one may be -1), "
+            f"e.g. x.reshape(2, -1); got {shape!r}"
+        )
+    return Reshape.apply(x, sizes)
 
 
 class Transpose(Function):
