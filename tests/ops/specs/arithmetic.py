@@ -46,7 +46,7 @@ def power_case(draw) -> Case:
     """A positive base with a tensor exponent, or any base with a constant one."""
     shapes = draw(
         hnp.mutually_broadcastable_shapes(
-            num_shapes=2, min_dims=0, max_dims=3, max_side=4
+            num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=4
         )
     ).input_shapes
     spec = POWER
@@ -66,6 +66,15 @@ POWER = OpSpec(
     arity=2,
     domain=((0.2, 3.0), (-2.0, 2.0)),
     inputs=power_case,
+    special=((((), ()), {}), (((0, 2), (2,)), {})),
+)
+POWER_OPERATOR = OpSpec(
+    "power_operator",
+    operator.pow,
+    operator.pow,
+    arity=2,
+    domain=((0.2, 3.0), (-2.0, 2.0)),
+    inputs=lambda draw: power_case(draw),
 )
 
 LINEAR = OpSpec(
@@ -80,6 +89,7 @@ SPECS = [
     OpSpec("add", cr.add, torch.add, arity=2),
     OpSpec("add_operator", operator.add, operator.add, arity=2),
     OpSpec("subtract", cr.subtract, torch.subtract, arity=2),
+    OpSpec("subtract_operator", operator.sub, operator.sub, arity=2),
     OpSpec("multiply", cr.multiply, torch.multiply, arity=2),
     OpSpec("multiply_operator", operator.mul, operator.mul, arity=2),
     OpSpec(
@@ -97,7 +107,9 @@ SPECS = [
         domain=((-3.0, 3.0), (-3.0, -0.5)),
     ),
     OpSpec("negative", cr.negative, torch.negative),
+    OpSpec("negative_operator", operator.neg, operator.neg),
     POWER,
+    POWER_OPERATOR,
     OpSpec(
         "matmul",
         cr.matmul,
@@ -110,6 +122,14 @@ SPECS = [
             (((2, 0), (0, 3)), {}),
             (((2, 1, 2, 3), (4, 3, 2)), {}),
         ),
+    ),
+    OpSpec(
+        "matmul_operator",
+        operator.matmul,
+        operator.matmul,
+        arity=2,
+        shapes=matmul_shapes,
+        special=((((2, 3), (3, 2)), {}),),
     ),
     LINEAR,
 ]

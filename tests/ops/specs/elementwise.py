@@ -31,7 +31,7 @@ def clip_away_from_bounds(case: Case) -> bool:
 def where_case(draw) -> Case:
     shapes = draw(
         hnp.mutually_broadcastable_shapes(
-            num_shapes=3, min_dims=0, max_dims=3, max_side=4
+            num_shapes=3, min_dims=0, max_dims=3, min_side=0, max_side=4
         )
     ).input_shapes
     condition = draw(hnp.arrays(np.bool_, shapes[0]))

@@ -187,7 +187,51 @@ SPREAD_SPECIAL = (
     (((2, 3, 2),), {"axis": (0, 2), "ddof": 3, "keepdims": False}),
 )
 
+
+def one_axis_options(shapes):
+    """None or one axis (maybe negative), with or without keepdims."""
+    ndim = len(shapes[0])
+    axis = st.one_of(st.none(), st.integers(-ndim, ndim - 1)) if ndim else st.none()
+    return st.fixed_dictionaries({"axis": axis, "keepdims": st.booleans()})
+
+
+def reference_arg(pick):
+    """torch.argmax/argmin with NumPy's axis=None and keepdims rules."""
+
+    def reference(x, axis, keepdims):
+        if axis is None:
+            index = pick(x.reshape(-1))
+            return index.reshape((1,) * x.ndim) if keepdims else index
+        return pick(x, dim=axis, keepdim=keepdims)
+
+    return reference
+
+
+def nonempty_slices(case: Case) -> bool:
+    """argmax and argmin of an empty slice are errors in NumPy and PyTorch."""
+    x, axis = case.args[0], case.options["axis"]
+    return x.size > 0 and count(x.shape, axis) > 0
+
+
 SPECS = [
+    # Not differentiable: the values (first index of a tie, in both) are
+    # compared; their outputs carry no gradient.
+    OpSpec(
+        "argmax",
+        cr.argmax,
+        reference_arg(torch.argmax),
+        options=one_axis_options,
+        valid=nonempty_slices,
+        special=(),
+    ),
+    OpSpec(
+        "argmin",
+        cr.argmin,
+        reference_arg(torch.argmin),
+        options=one_axis_options,
+        valid=nonempty_slices,
+        special=(),
+    ),
     *reduction(
         "sum",
         cr.sum,

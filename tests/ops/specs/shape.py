@@ -306,6 +306,12 @@ RESHAPE = OpSpec("reshape", cr.reshape, torch.reshape, inputs=reshape_case)
 TRANSPOSE = OpSpec(
     "transpose", cr.transpose, lambda x, axes: x.permute(axes), inputs=transpose_case
 )
+PERMUTE = OpSpec(
+    "permute",
+    lambda x, axes: cr.permute(x, *axes),
+    lambda x, axes: x.permute(axes),
+    inputs=transpose_case,
+)
 SQUEEZE = OpSpec("squeeze", cr.squeeze, reference_squeeze, inputs=squeeze_case)
 EXPAND_DIMS = OpSpec(
     "expand_dims", cr.expand_dims, reference_expand_dims, inputs=expand_dims_case
@@ -346,6 +352,15 @@ PAD = OpSpec("pad", cr.pad, reference_pad, inputs=pad_case)
 SPECS = [
     RESHAPE,
     TRANSPOSE,
+    PERMUTE,
+    OpSpec(
+        "T",
+        lambda x: x.T,
+        lambda x: x.permute(tuple(reversed(range(x.ndim)))),
+        shapes=lambda: st.tuples(
+            hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
+        ),
+    ),
     SQUEEZE,
     EXPAND_DIMS,
     UNSQUEEZE,
