@@ -92,12 +92,16 @@ class ReLU(Function):
 
     def backward(self, grad: Any) -> Any:
         # NOTE: relu'(0) = 0, as in the source text: the gradient passes where
-        # the output is positive. It is read off the output, which the next
-        # layer keeps anyway, so relu saves no array of its own. The test is
-        # "not y <= 0" so that a NaN input passes its gradient, as in PyTorch
-        # (maximum propagates the NaN forward).
+        # the output is not 0. It is read off the output, which the next layer
+        # keeps anyway, so relu saves no array of its own. y != 0 (y is never
+        # negative) lets a NaN input pass its gradient, as in PyTorch. A
+        # multiplication by the mask, not np.where: where branches on every
+        # element and is 8x slower on a random mask (W3 benchmark); the one
+        # difference, an infinite incoming gradient at a unit that is off
+        # giving nan instead of 0, only shows a gradient that already
+        # overflowed.
         (y,) = self.saved
-        return np.where(y <= 0, 0, grad)
+        return grad * (y != 0)
 
 
 def relu(x: Any) -> Any:
