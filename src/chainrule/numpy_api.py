@@ -190,7 +190,13 @@ def dispatch_ufunc(
 
 def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Answer ``func(*args, **kwargs)`` where some argument is a Tensor."""
-    name = _name(func)
+    # NOTE: shape queries first and without ceremony: ops ask them of their
+    # arguments on every call (np.shape(t) costs 10 us through the general
+    # path below, 0.3 us here).
+    if func is np.shape and len(args) == 1 and not kwargs:
+        return _data(args[0]).shape
+    if func is np.ndim and len(args) == 1 and not kwargs:
+        return _data(args[0]).ndim
     op = FUNCTIONS.get(func)
     if op is not None:
         # NumPy's defaults said out loud (np.mean(t, dtype=None)) change nothing.
@@ -202,6 +208,7 @@ def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     if func in CONSTANT_FUNCTIONS or not _gradient_at_stake(args, kwargs):
         # Nothing requires grad, so nothing can be lost: answer like NumPy.
         return _constant(func(*_unwrap(args), **_unwrap(kwargs)))
+    name = _name(func)
     if op is not None:
         unknown = sorted(set(kwargs) - _parameters(op))
         detail = (

@@ -12,6 +12,7 @@ from chainrule.dtypes import get_default_dtype
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.ops._common import shape_of
 from chainrule.ops.arithmetic import linear
 
 
@@ -111,7 +112,7 @@ class Linear(Module):
             self.bias.data[...] = rng.uniform(-bound, bound, self.bias.shape)
 
     def forward(self, x: Any) -> Any:
-        shape = np.shape(x)
+        shape = shape_of(x)
         if not shape or shape[-1] != self.in_features:
             found = "a 0-d input" if not shape else f"an input of shape {shape}"
             raise ShapeError(
