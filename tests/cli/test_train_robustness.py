@@ -294,3 +294,31 @@ def test_gradcheck_of_a_backward_that_breaks_its_contract_exits_1(
     assert status == 1
     assert "FAIL" in out and "shape (7, 7)" in out
     assert "Traceback" not in err
+
+
+def test_duplicate_column_names_are_refused_naming_column_and_file(
+    capsys, tmp_path, trained
+) -> None:
+    # Two columns named f1: read by name, both would have been the last one.
+    rows = [["f1", "f2", "f1", "label"], [1.0, 2.0, 3.0, "a"], [4.0, 5.0, 6.0, "b"]]
+    data = write_csv(tmp_path / "twice.csv", rows)
+    status, _, err = train_csv(capsys, data, tmp_path / "o")
+    assert status == 2, f"train accepted duplicate columns: {err}"
+    assert f"{data} has 2 columns named 'f1'" in err, err
+
+    features = write_csv(tmp_path / "twice_x.csv", [row[:3] for row in rows])
+    status, out, err = run(capsys, "predict", str(trained), "--data", str(features))
+    assert status == 2, f"predict accepted duplicate columns and printed {out}"
+    assert f"{features} has 2 columns named 'f1'" in err, err
+
+
+def test_a_binary_data_file_is_named_as_such(capsys, tmp_path, trained) -> None:
+    idx = tmp_path / "train-labels-idx1-ubyte"  # MNIST's name: no suffix to go by
+    idx.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    status, _, err = train_csv(capsys, idx, tmp_path / "o")
+    assert status == 2
+    assert "binary data" in err, f"not reported as binary: {err}"
+    assert "\x00" not in err, f"raw bytes printed: {err!r}"
+    status, _, err = run(capsys, "predict", str(trained), "--data", str(idx))
+    assert status == 2
+    assert "binary data" in err, f"not reported as binary: {err}"

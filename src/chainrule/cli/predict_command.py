@@ -22,6 +22,8 @@ from chainrule.cli import artifacts
 from chainrule.cli.errors import UsageError
 from chainrule.cli.examples import check_finite
 from chainrule.cli.training import predict_proba
+from chainrule.data import files
+from chainrule.errors import DataError
 
 
 def register(commands: Any) -> None:
@@ -105,30 +107,13 @@ def read_npz(path: Path) -> np.ndarray:
 
 
 def read_csv(path: Path, record: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    """The feature columns of a CSV file, read as ``load_csv`` reads them."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = [
-                row for row in csv.reader(handle) if any(cell.strip() for cell in row)
-            ]
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a UTF-8 text (CSV) file") from None
-    if not rows:
-        raise UsageError(f"{path} is empty")
-    header = [name.strip() for name in rows[0]]
-    keep = [k for k, name in enumerate(header) if name != record.get("target")]
-    values = np.empty((len(rows) - 1, len(keep)))
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise UsageError(
-                f"{path}, line {line}: {len(row)} fields where the header has "
-                f"{len(header)}"
-            )
-        for j, k in enumerate(keep):
-            try:
-                values[line - 2, j] = float(row[k])
-            except ValueError:
-                raise UsageError(
-                    f"{path}, line {line}, column {header[k]!r}: {row[k]!r} is not "
-                    "a number"
-                ) from None
+        header, rows, lines = files.read_rows(path)
+        keep = [k for k, name in enumerate(header) if name != record.get("target")]
+        values = files.parse_features(
+            path, header, rows, lines, keep, np.dtype(np.float64)
+        )
+    except DataError as error:
+        raise UsageError(str(error)) from None
     return [header[k] for k in keep], values
