@@ -322,3 +322,47 @@ def test_a_binary_data_file_is_named_as_such(capsys, tmp_path, trained) -> None:
     status, _, err = run(capsys, "predict", str(trained), "--data", str(idx))
     assert status == 2
     assert "binary data" in err, f"not reported as binary: {err}"
+
+
+def test_messages_name_the_command_line_options_not_library_arguments(
+    capsys, tmp_path
+) -> None:
+    data = write_csv(tmp_path / "d.csv", three_blobs(30, 6))
+    status, _, err = run(
+        capsys,
+        "train",
+        *("--data", str(data), "--target", "kind"),
+        *("--no-progress", "--output", str(tmp_path / "o")),
+    )
+    assert status == 2
+    assert "--target NAME" in err and "'label'" in err, err
+    assert "target=" not in err and "index" not in err, f"library wording: {err}"
+
+    rows = three_blobs(30, 6)
+    rows[3][0] = "oops"
+    bad = write_csv(tmp_path / "bad.csv", rows)
+    status, _, err = train_csv(capsys, bad, tmp_path / "o")
+    assert status == 2 and "'oops'" in err
+    assert "target=" not in err and "load_csv" not in err, f"library wording: {err}"
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict"])
+def test_missing_files_and_folders_given_as_data_read_plainly(
+    capsys, tmp_path, trained, command
+) -> None:
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    for path, message in (
+        (tmp_path / "absent.csv", f"no such file: {tmp_path / 'absent.csv'}"),
+        (folder, f"{folder} is a directory, not a CSV"),
+    ):
+        argv = {
+            "train": ["train", "--no-progress", "--output", str(tmp_path / "o")],
+            "evaluate": ["evaluate", str(trained)],
+            "predict": ["predict", str(trained)],
+        }[command]
+        target = [] if command == "predict" else ["--target", "label"]
+        status, _, err = run(capsys, *argv, "--data", str(path), *target)
+        assert status == 2
+        assert message in err, err
+        assert "Errno" not in err, f"raw OSError text: {err}"

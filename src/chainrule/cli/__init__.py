@@ -18,7 +18,7 @@ from chainrule.cli import (
     predict_command,
     train_command,
 )
-from chainrule.cli.errors import UsageError
+from chainrule.cli.errors import UsageError, os_error_message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except OSError as error:
-        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        print(
+            f"chainrule {args.command}: error: {os_error_message(error)}",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -2,7 +2,7 @@
 
 Without ``--data`` the model is evaluated on the test split it was trained
 against, rebuilt from the dataset (or CSV file), seed and test size it
-recorded. With ``--data FILE --target COLUMN``, on every row of that CSV
+recorded. With ``--data FILE --target NAME``, on every row of that CSV
 file; its labels are matched to the model's classes by name.
 """
 
@@ -35,7 +35,9 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--data", type=Path, metavar="FILE", help="a CSV file to evaluate on"
     )
-    parser.add_argument("--target", metavar="COLUMN", help="the label column of --data")
+    parser.add_argument(
+        "--target", metavar="NAME", help="the name of the label column of --data"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(run=run)
 
@@ -69,7 +71,7 @@ def labelled_rows(
     if recorded is not None and not Path(recorded).exists():
         raise UsageError(
             f"the model was trained on {recorded}, which no longer exists; give "
-            "--data FILE --target COLUMN"
+            "--data FILE --target NAME"
         )
     examples = load_examples(
         record.get("dataset"),

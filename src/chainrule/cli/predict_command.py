@@ -20,7 +20,7 @@ import numpy as np
 
 from chainrule.cli import artifacts
 from chainrule.cli.errors import UsageError
-from chainrule.cli.examples import check_finite
+from chainrule.cli.examples import check_data_file, check_finite, data_error
 from chainrule.cli.training import predict_proba
 from chainrule.data import files
 from chainrule.errors import DataError
@@ -72,8 +72,7 @@ def check_output(output: Path, data: Path) -> None:
 
 
 def read_features(path: Path, record: dict[str, Any]) -> np.ndarray:
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+    check_data_file(path, "CSV or NPZ")
     if path.suffix == ".npz":
         x = read_npz(path)
         names = [f"column {k}" for k in range(x.shape[1] if x.ndim == 2 else 0)]
@@ -115,5 +114,5 @@ def read_csv(path: Path, record: dict[str, Any]) -> tuple[list[str], np.ndarray]
             path, header, rows, lines, keep, np.dtype(np.float64)
         )
     except DataError as error:
-        raise UsageError(str(error)) from None
+        raise data_error(error) from None
     return [header[k] for k in keep], values

@@ -60,7 +60,9 @@ def register(commands: Any) -> None:
         help="a built-in dataset (default: digits)",
     )
     data.add_argument("--data", type=Path, metavar="FILE", help="your own CSV file")
-    data.add_argument("--target", metavar="COLUMN", help="the label column of --data")
+    data.add_argument(
+        "--target", metavar="NAME", help="the name of the label column of --data"
+    )
     data.add_argument(
         "--test-size",
         type=float,
@@ -254,7 +256,7 @@ def check_options(args: argparse.Namespace) -> None:
     if args.data is not None and args.dataset is not None:
         raise UsageError("give either --dataset or --data, not both")
     if args.data is not None and args.target is None:
-        raise UsageError("--data needs --target COLUMN (the column holding the labels)")
+        raise UsageError("--data needs --target NAME (the name of the label column)")
     if args.data is None and args.target is not None:
         raise UsageError("--target only applies to --data FILE")
     for name in ("epochs", "batch_size"):

@@ -18,7 +18,7 @@ import numpy as np
 
 from chainrule.data.dataset import LabelledDataset
 from chainrule.dtypes import get_default_dtype
-from chainrule.errors import DataError, DTypeError
+from chainrule.errors import DataError, DTypeError, MissingColumnError
 
 PathLike = str | os.PathLike[str]
 
@@ -175,10 +175,11 @@ def _check_header(path: Path, header: list[str]) -> None:
 def _target_column(path: Path, header: list[str], target: Any) -> int:
     if isinstance(target, str):
         if target.strip() not in header:
-            raise DataError(
+            raise MissingColumnError(
                 f"load_csv: {path} has no column {target!r}; its columns are "
                 f"{_listed(header)}. Pass target= one of these names, or a "
-                "column index"
+                "column index",
+                header,
             )
         return header.index(target.strip())
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
@@ -259,7 +260,7 @@ def _not_a_number(
                 f"load_csv: {path}, line {line}, column {header[i]!r} (index "
                 f"{i}): the value {problem}; feature columns must be numeric "
                 "(fill in or drop the row, encode the column as numbers, or "
-                "choose it as target=)"
+                "make it the target column)"
             )
     raise AssertionError("a feature value failed to parse but none is bad")
 
