@@ -366,3 +366,15 @@ def test_missing_files_and_folders_given_as_data_read_plainly(
         assert status == 2
         assert message in err, err
         assert "Errno" not in err, f"raw OSError text: {err}"
+
+
+@pytest.mark.parametrize("label", ["a", 7])
+def test_a_single_class_is_refused_before_training(capsys, tmp_path, label) -> None:
+    rows = [[r[0], r[1], label] for r in three_blobs(30, 7)]
+    rows[0][2] = "label"
+    data = write_csv(tmp_path / "one.csv", rows)
+    status, out, err = train_csv(capsys, data, tmp_path / "o")
+    assert status == 2, f"one class trained anyway: {out}"
+    assert f"only one class ({str(label)!r})" in err, err
+    assert "at least 2 classes" in err, err
+    assert "training" not in out, "the message came after training"

@@ -133,6 +133,12 @@ def run(args: argparse.Namespace) -> int:
 
     examples = load_examples(args.dataset, args.data, args.target)
     classes = examples.classes
+    if len(classes) < 2:
+        raise UsageError(
+            f"{examples.source} has only one class ({classes[0]!r}) in its "
+            f"column {args.target!r}; a classifier needs at least 2 classes: "
+            "is --target the label column?"
+        )
     y = encode(examples.labels, classes, examples.source)
     x_train, x_test, y_train, y_test = split(examples, y, args.test_size, args.seed)
     scaler = Standardize().fit(x_train)
