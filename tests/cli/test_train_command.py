@@ -70,11 +70,15 @@ def test_same_seed_same_numbers_and_another_seed_differs(capsys, tmp_path) -> No
     assert histories[0] != histories[2]
 
 
-def test_progress_bar_shows_loss_and_accuracy(capsys, tmp_path) -> None:
-    status, out, _ = run(capsys, "train", "--epochs", "2", "--output", str(tmp_path))
+def test_progress_bars_go_to_stderr_and_results_to_stdout(capsys, tmp_path) -> None:
+    # `chainrule train > log` keeps the results, not the bars' redraws.
+    status, out, err = run(capsys, "train", "--epochs", "2", "--output", str(tmp_path))
     assert status == 0
-    assert "epoch 1/2" in out and "epoch 2/2" in out
-    assert "loss=" in out and "acc=" in out and "test_acc=" in out
+    assert "epoch 1/2" in err and "epoch 2/2" in err, f"no progress bars in: {err}"
+    assert "loss=" in err and "acc=" in err and "test_acc=" in err
+    assert "epoch 1/2" not in out, f"progress bars on stdout: {out}"
+    assert out.splitlines()[0].startswith("training MLP 64-256-128-10")
+    assert reported_accuracy(out) > 0.8
 
 
 def test_options_reach_the_model_and_the_optimizer(capsys, tmp_path) -> None:

@@ -2,7 +2,8 @@
 
 With no options it trains on the digits dataset (1,797 handwritten digits,
 8x8 pixels) with a seeded, stratified train/test split, shows a progress bar
-per epoch, prints the test accuracy, and writes into the output folder:
+per epoch (on standard error), prints the test accuracy (on standard
+output), and writes into the output folder:
 
     model.safetensors, model.json   the weights, and what is needed to rebuild
                                     and feed the network (architecture,
@@ -355,7 +356,7 @@ def progress_bar() -> Any:
             total=total,
             desc=description,
             leave=True,
-            file=sys.stdout,
+            file=sys.stderr,
             ncols=100,
             mininterval=0.5,
         )
