@@ -378,3 +378,38 @@ def test_a_single_class_is_refused_before_training(capsys, tmp_path, label) -> N
     assert f"only one class ({str(label)!r})" in err, err
     assert "at least 2 classes" in err, err
     assert "training" not in out, "the message came after training"
+
+
+LOSS_AT_STEP_2 = "the training loss is nan at epoch 1, step 2"
+
+
+@pytest.mark.parametrize(
+    ("options", "what"),
+    [
+        (["--lr", "1e300"], LOSS_AT_STEP_2),
+        (["--lr", "1e300", "--clip-norm", "1.0"], LOSS_AT_STEP_2),
+        (["--lr", "1e300", "--monitor"], LOSS_AT_STEP_2),
+        (["--lr", "1e200", "--optimizer", "sgd"], LOSS_AT_STEP_2),
+        # One step per epoch: only the test loss can show the broken weights.
+        (
+            ["--lr", "1e300", "--batch-size", "200"],
+            "the test loss is nan after epoch 1",
+        ),
+    ],
+)
+def test_a_diverging_run_stops_with_advice_and_saves_no_model(
+    capsys, tmp_path, options, what
+) -> None:
+    folder = tmp_path / "o"
+    status, out, err = run(
+        capsys,
+        "train",
+        *("--dataset", "iris", "--epochs", "3", *options),
+        *("--no-progress", "--output", str(folder)),
+    )
+    assert status == 1, f"a diverging run exited with {status}: {out}"
+    assert f"training diverged: {what}" in err, err
+    assert "smaller --lr" in err and "--clip-norm" in err, f"no advice: {err}"
+    assert "Warning" not in err and "Traceback" not in err, err
+    assert not (folder / "model.safetensors").exists(), "a NaN model was saved"
+    assert "test accuracy" not in out, f"reported as a result: {out}"

@@ -18,7 +18,7 @@ from chainrule.cli import (
     predict_command,
     train_command,
 )
-from chainrule.cli.errors import UsageError, os_error_message
+from chainrule.cli.errors import JobFailed, UsageError, os_error_message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except JobFailed as failure:
+        print(f"chainrule {args.command}: {failure}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,10 @@ class UsageError(ChainruleError, ValueError):
     """Bad options, or a file or name that cannot be used as asked."""
 
 
+class JobFailed(ChainruleError, RuntimeError):
+    """The job ran but could not give a result (exit status 1): a diverged run."""
+
+
 def os_error_message(error: OSError) -> str:
     """An OSError in words, without Python's ``[Errno N]`` prefix."""
     if error.filename is None or error.strerror is None:

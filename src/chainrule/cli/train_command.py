@@ -40,7 +40,7 @@ from chainrule.cli import artifacts, plots
 from chainrule.cli.errors import UsageError
 from chainrule.cli.examples import BUILTIN, Examples, encode, load_examples
 from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp, parse_hidden
-from chainrule.cli.training import OPTIMIZERS, Settings, fit
+from chainrule.cli.training import OPTIMIZERS, Settings, TrainingDiverged, fit
 from chainrule.data import Standardize, train_test_split
 from chainrule.errors import MissingDependencyError
 from chainrule.monitor import GradientMonitor
@@ -176,14 +176,19 @@ def run(args: argparse.Namespace) -> int:
     # NOTE: warn=False: the command prints the monitor's verdict instead of
     # Python warnings in the middle of the progress bars.
     monitor = GradientMonitor(network, warn=False) if args.monitor else None
-    history = fit(
-        network,
-        (x_train, y_train),
-        (x_test, y_test),
-        settings,
-        progress=None if args.no_progress else progress_bar(),
-        monitor=monitor,
-    )
+    try:
+        history = fit(
+            network,
+            (x_train, y_train),
+            (x_test, y_test),
+            settings,
+            progress=None if args.no_progress else progress_bar(),
+            monitor=monitor,
+        )
+    except TrainingDiverged:
+        if monitor is not None:
+            print(f"gradient health: {monitor.verdict()}")
+        raise
     seconds = time.perf_counter() - started
 
     artifacts.save_model(
