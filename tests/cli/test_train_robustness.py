@@ -413,3 +413,13 @@ def test_a_diverging_run_stops_with_advice_and_saves_no_model(
     assert "Warning" not in err and "Traceback" not in err, err
     assert not (folder / "model.safetensors").exists(), "a NaN model was saved"
     assert "test accuracy" not in out, f"reported as a result: {out}"
+
+
+def test_predict_says_it_ignores_the_training_label_column(
+    capsys, tmp_path, trained
+) -> None:
+    data = write_csv(tmp_path / "labelled.csv", three_blobs(9, 8))
+    status, out, err = run(capsys, "predict", str(trained), "--data", str(data))
+    assert status == 0, err
+    assert "ignoring the label column 'label'" in err, err
+    assert out.count("\n") == 10, out

@@ -9,6 +9,7 @@ as its metadata, so it stands on its own too.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +98,22 @@ def check_record(record: dict[str, Any], spec: MLPSpec) -> None:
 def features_in_model_order(
     x: np.ndarray, names: list[str], record: dict[str, Any], source: str
 ) -> np.ndarray:
-    """The columns of ``x`` reordered to the features the model was trained on.
+    """The columns of ``x`` reordered to the features the model was trained on."""
+    return x[:, feature_positions(names, record, source)]
+
+
+def feature_positions(
+    names: list[str],
+    record: dict[str, Any],
+    source: str,
+    label_option: str | None = None,
+) -> list[int]:
+    """Where each of the model's features is among the columns ``names``.
 
     Columns are matched by name, so a file may order them differently; a file
     whose names do not match the training features is refused rather than
-    read by position.
+    read by position. ``label_option``: the option that names a label
+    column to ignore, suggested for an unknown column.
     """
     wanted = [str(n) for n in record["feature_names"]]
     position = {name: k for k, name in enumerate(names)}
@@ -114,10 +126,17 @@ def features_in_model_order(
         )
     extra = sorted(set(names) - set(wanted))
     if extra:
+        hint = ""
+        if label_option is not None:
+            hint = (
+                f"; if {extra[0]!r} is the label column, pass {label_option} "
+                f"{shlex.quote(extra[0])} to ignore it"
+            )
         raise UsageError(
-            f"{source} has column(s) the model does not know: {', '.join(extra[:8])}"
+            f"{source} has column(s) the model does not know: "
+            f"{', '.join(extra[:8])}{hint}"
         )
-    return x[:, [position[name] for name in wanted]]
+    return [position[name] for name in wanted]
 
 
 def standardized(record: dict[str, Any], x: np.ndarray) -> np.ndarray:
