@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -423,3 +424,44 @@ def test_predict_says_it_ignores_the_training_label_column(
     assert status == 0, err
     assert "ignoring the label column 'label'" in err, err
     assert out.count("\n") == 10, out
+
+
+def test_evaluate_refuses_to_rebuild_the_split_from_a_changed_file(
+    capsys, tmp_path
+) -> None:
+    data = write_csv(tmp_path / "train.csv", three_blobs(60, 9))
+    folder = tmp_path / "run"
+    status, _, err = train_csv(capsys, data, folder, "--epochs", "2")
+    assert status == 0, err
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    assert json.loads((folder / "model.json").read_text())["data_sha256"] == digest
+    assert json.loads((folder / "metrics.json").read_text())["data_sha256"] == digest
+
+    rows = three_blobs(60, 9)
+    rows[1], rows[2] = rows[2], rows[1]  # same rows, another order: another split
+    write_csv(data, rows)
+    status, out, err = run(capsys, "evaluate", str(folder))
+    assert status == 2, f"evaluated on a changed file: {out}"
+    assert f"{data} has changed since the model was trained" in err, err
+    assert "--data" in err, f"no remedy: {err}"
+    status, _, err = run(
+        capsys, "evaluate", str(folder), "--data", str(data), "--target", "label"
+    )
+    assert status == 0, err
+
+
+def test_evaluate_refuses_a_csv_run_without_a_checksum(capsys, trained) -> None:
+    # A run recorded before checksums were: both files lack the field.
+    from chainrule.cli import artifacts
+    from chainrule.cli.models import MLPSpec
+
+    model, record = artifacts.load_model(trained)
+    info = {
+        k: v
+        for k, v in record.items()
+        if k not in ("format", "version", "spec", "data_sha256")
+    }
+    artifacts.save_model(trained, model, MLPSpec.from_json(record["spec"]), info)
+    status, out, err = run(capsys, "evaluate", str(trained))
+    assert status == 2, f"evaluated without a checksum: {out}"
+    assert "records no checksum" in err, err

@@ -8,6 +8,7 @@ thing, whatever order or subset of classes a later file holds.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,15 @@ def load_examples(
             "examples/csv_regression.py for regression with the library)"
         )
     return Examples(x, labels, classes, feature_names, source)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex: what train records of its CSV."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def check_data_file(path: Path, kind: str) -> None:

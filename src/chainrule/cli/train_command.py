@@ -38,7 +38,13 @@ import numpy as np
 
 from chainrule.cli import artifacts, plots
 from chainrule.cli.errors import UsageError
-from chainrule.cli.examples import BUILTIN, Examples, encode, load_examples
+from chainrule.cli.examples import (
+    BUILTIN,
+    Examples,
+    encode,
+    file_sha256,
+    load_examples,
+)
 from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp, parse_hidden
 from chainrule.cli.training import OPTIMIZERS, Settings, TrainingDiverged, fit
 from chainrule.data import Standardize, train_test_split
@@ -133,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
 
     examples = load_examples(args.dataset, args.data, args.target)
+    data_sha256 = None if args.data is None else file_sha256(args.data)
     classes = examples.classes
     if len(classes) < 2:
         raise UsageError(
@@ -198,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         {
             "dataset": examples.source if args.data is None else None,
             "data": None if args.data is None else str(Path(args.data).resolve()),
+            "data_sha256": data_sha256,
             "target": args.target,
             "feature_names": examples.feature_names,
             "class_names": classes,
@@ -210,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
     )
     metrics = {
         "data": examples.source,
+        "data_sha256": data_sha256,
         "settings": {
             **vars(settings),
             "hidden": list(spec.hidden),
