@@ -25,8 +25,10 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     for seed in ("0", "1"):
         folder = root / f"seed{seed}"
         status = main(
-            ["train", "--dataset", "iris", "--hidden", "8", "--epochs", "2"]
-            + ["--seed", seed, "--no-progress", "--output", str(folder)]
+            [
+                *("train", "--dataset", "iris", "--hidden", "8", "--epochs", "2"),
+                *("--seed", seed, "--no-progress", "--output", str(folder)),
+            ]
         )
         assert status == 0
         folders[seed] = folder
@@ -57,7 +59,7 @@ def refused(capsys, folder: Path) -> list[str]:
 
 
 def test_an_untouched_run_folder_loads(capsys, folder) -> None:
-    status, out, err = run(capsys, "evaluate", str(folder))
+    status, _, err = run(capsys, "evaluate", str(folder))
     assert status == 0, err
 
 
