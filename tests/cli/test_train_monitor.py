@@ -127,9 +127,6 @@ def test_a_deep_relu_net_with_large_init_is_reported_exploding(
     assert finding["layers"][0] == "0"
 
 
-# NOTE: the run overflows on purpose; NumPy's overflow RuntimeWarnings (made
-# errors by the test settings) are not what is tested here.
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_diverging_run_prints_the_verdict_and_saves_nothing(capsys, tmp_path) -> None:
     status, out, err = train(
         capsys,
