@@ -219,7 +219,7 @@ def test_output_problems_are_found_before_training(capsys, tmp_path) -> None:
         assert "Traceback" not in err
 
 
-def test_interrupt_gives_a_message_not_a_traceback(
+def test_interrupt_gives_a_message_not_a_traceback_and_leaves_nothing(
     capsys, monkeypatch, tmp_path
 ) -> None:
     from chainrule.cli import train_command
@@ -228,9 +228,12 @@ def test_interrupt_gives_a_message_not_a_traceback(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train_command, "fit", interrupted)
-    status, _, err = run(capsys, "train", "--no-progress", "--output", str(tmp_path))
+    output = tmp_path / "new" / "run"
+    status, _, err = run(capsys, "train", "--no-progress", "--output", str(output))
     assert status == 130
     assert "interrupted" in err
+    left = list(tmp_path.iterdir())
+    assert left == [], f"an interrupted run left {left} behind"
 
 
 def test_predict_refuses_files_it_cannot_read(capsys, tmp_path, trained) -> None:

@@ -21,6 +21,12 @@ writes:
     gradients_by_layer.png          gradient norms against depth
     gradients_over_steps.png        gradient norms and update ratios per step
 
+Each run gets a new folder, runs/run-N, and runs/latest links to the newest,
+unless --output DIR names one: a new or empty folder, or one holding an
+earlier run, which --overwrite replaces as a whole (a folder holding other
+files is refused). The run is written beside its folder and moved in when
+complete, so a failed, diverged or interrupted run leaves nothing behind.
+
 The same options and seed give the same numbers.
 """
 
@@ -46,6 +52,7 @@ from chainrule.cli.examples import (
     load_examples,
 )
 from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp, parse_hidden
+from chainrule.cli.run_folder import RunFolder, point_latest
 from chainrule.cli.training import OPTIMIZERS, Settings, TrainingDiverged, fit
 from chainrule.data import Standardize, train_test_split
 from chainrule.errors import MissingDependencyError
@@ -120,8 +127,16 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path("runs/latest"),
-        help="output folder (default: runs/latest)",
+        default=None,
+        metavar="DIR",
+        help="output folder, new or empty, or holding an earlier run to replace "
+        "with --overwrite (default: a new runs/run-N, with runs/latest linked "
+        "to it)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the earlier run in --output, as a whole",
     )
     parser.add_argument(
         "--monitor",
@@ -135,7 +150,22 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_options(args)
-    output = prepare_output(args.output)
+    folder = RunFolder(args.output, args.overwrite)
+    with folder as staging:
+        written = train_into(staging, args)
+        output = folder.publish()
+
+    print(f"wrote {output}/: {', '.join(written)}")
+    if args.output is None:
+        print(point_latest(output))
+    return 0
+
+
+def train_into(output: Path, args: argparse.Namespace) -> list[str]:
+    """Train as ``args`` say, print the results, save the run into ``output``.
+
+    Returns the names of the files written.
+    """
     started = time.perf_counter()
 
     examples = load_examples(args.dataset, args.data, args.target)
@@ -253,8 +283,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if monitor is not None:
         print(f"gradient health: {monitor.verdict()}")
-    print(f"wrote {output}/: {', '.join(written)}")
-    return 0
+    return written
 
 
 def save_monitor(monitor: GradientMonitor, output: Path) -> list[str]:
@@ -299,25 +328,14 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--clip-norm must be a positive finite number")
     if args.seed < 0:
         raise UsageError("--seed must be a non-negative integer")
-    if str(args.output) in ("", "."):
+    if args.output is not None and args.output.name in ("", ".", ".."):
         raise UsageError("--output needs a folder name, e.g. runs/mine")
-    parse_hidden(args.hidden)
-
-
-def prepare_output(output: Path) -> Path:
-    """Create the output folder before training, so a bad path costs nothing."""
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"--output {output} is a file, not a folder")
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        probe = output / ".chainrule-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
+    if args.overwrite and args.output is None:
         raise UsageError(
-            f"cannot write into --output {output}: {error.strerror}"
-        ) from None
-    return output
+            "--overwrite applies to --output DIR (without --output every run "
+            "gets a new folder)"
+        )
+    parse_hidden(args.hidden)
 
 
 def split(
