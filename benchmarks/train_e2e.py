@@ -1,7 +1,7 @@
 """The default ``chainrule train`` run, end to end.
 
 ``python -m chainrule train --output <temporary folder>`` in a child process
-(the only option given: the output folder, so that ``runs/latest`` is left
+(the only option given: the output folder, so that ``runs/`` is left
 alone), a few times; reported are the median wall time of the whole command
 (interpreter start, imports, data, 30 epochs, saving, the plot), the
 median training time the command itself records in ``metrics.json``, and

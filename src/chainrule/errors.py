@@ -56,6 +56,18 @@ class DataError(ChainruleError, ValueError):
     """A data file or dataset that cannot be read: bad format, missing key, sizes."""
 
 
+class MissingColumnError(DataError):
+    """A file has no column of the name asked for; ``columns`` lists its columns.
+
+    The list lets a caller word its own remedy: the command line names its
+    option (``--target``) where the library names its argument.
+    """
+
+    def __init__(self, message: str, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = list(columns)
+
+
 class MissingDependencyError(ChainruleError, ImportError):
     """An optional package a feature needs is not installed; says what to install."""
 

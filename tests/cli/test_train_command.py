@@ -70,11 +70,15 @@ def test_same_seed_same_numbers_and_another_seed_differs(capsys, tmp_path) -> No
     assert histories[0] != histories[2]
 
 
-def test_progress_bar_shows_loss_and_accuracy(capsys, tmp_path) -> None:
-    status, out, _ = run(capsys, "train", "--epochs", "2", "--output", str(tmp_path))
+def test_progress_bars_go_to_stderr_and_results_to_stdout(capsys, tmp_path) -> None:
+    # `chainrule train > log` keeps the results, not the bars' redraws.
+    status, out, err = run(capsys, "train", "--epochs", "2", "--output", str(tmp_path))
     assert status == 0
-    assert "epoch 1/2" in out and "epoch 2/2" in out
-    assert "loss=" in out and "acc=" in out and "test_acc=" in out
+    assert "epoch 1/2" in err and "epoch 2/2" in err, f"no progress bars in: {err}"
+    assert "loss=" in err and "acc=" in err and "test_acc=" in err
+    assert "epoch 1/2" not in out, f"progress bars on stdout: {out}"
+    assert out.splitlines()[0].startswith("training MLP 64-256-128-10")
+    assert reported_accuracy(out) > 0.8
 
 
 def test_options_reach_the_model_and_the_optimizer(capsys, tmp_path) -> None:
@@ -256,3 +260,55 @@ def test_evaluate_and_predict_need_a_trained_model(capsys, tmp_path) -> None:
     (tmp_path / "model.json").write_text("{not json")
     status, _, err = run(capsys, "predict", str(tmp_path), "--data", "x.csv")
     assert status == 2 and "not a model description" in err
+
+
+def iris_rows(with_label: bool) -> list[list[object]]:
+    from chainrule.data import load_dataset
+
+    iris = load_dataset("iris")
+    names = list(iris.feature_names)
+    rows: list[list[object]] = [[*names, "species"] if with_label else names]
+    for x, y in zip(iris.x[::10], iris.y[::10], strict=True):
+        label = [iris.class_names[y]] if with_label else []
+        rows.append([*x.tolist(), *label])
+    return rows
+
+
+def test_predict_ignores_a_label_column_it_is_told_of_and_says_so(
+    capsys, tmp_path
+) -> None:
+    folder = tmp_path / "iris"
+    status, _, err = run(
+        capsys,
+        "train",
+        *("--dataset", "iris", "--epochs", "5", "--no-progress"),
+        *("--output", str(folder)),
+    )
+    assert status == 0, err
+    features = tmp_path / "x.csv"
+    write_csv(features, iris_rows(with_label=False))
+    status, expected, _ = run(capsys, "predict", str(folder), "--data", str(features))
+    assert status == 0
+
+    labelled = tmp_path / "labelled.csv"
+    write_csv(labelled, iris_rows(with_label=True))
+    status, _, err = run(
+        capsys, "evaluate", str(folder), "--data", str(labelled), "--target", "species"
+    )
+    assert status == 0, f"evaluate refused the labelled file: {err}"
+
+    status, out, err = run(capsys, "predict", str(folder), "--data", str(labelled))
+    assert status == 2, out
+    assert "--target species" in err, f"no hint at --target: {err}"
+
+    status, out, err = run(
+        capsys, "predict", str(folder), "--data", str(labelled), "--target", "species"
+    )
+    assert status == 0, f"predict refused the labelled file: {err}"
+    assert out == expected, "the label column changed the predictions"
+    assert "ignoring the label column 'species'" in err, err
+
+    status, _, err = run(
+        capsys, "predict", str(folder), "--data", str(features), "--target", "kind"
+    )
+    assert status == 2 and "no column 'kind'" in err, err

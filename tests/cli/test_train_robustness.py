@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -218,7 +219,7 @@ def test_output_problems_are_found_before_training(capsys, tmp_path) -> None:
         assert "Traceback" not in err
 
 
-def test_interrupt_gives_a_message_not_a_traceback(
+def test_interrupt_gives_a_message_not_a_traceback_and_leaves_nothing(
     capsys, monkeypatch, tmp_path
 ) -> None:
     from chainrule.cli import train_command
@@ -227,9 +228,12 @@ def test_interrupt_gives_a_message_not_a_traceback(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train_command, "fit", interrupted)
-    status, _, err = run(capsys, "train", "--no-progress", "--output", str(tmp_path))
+    output = tmp_path / "new" / "run"
+    status, _, err = run(capsys, "train", "--no-progress", "--output", str(output))
     assert status == 130
     assert "interrupted" in err
+    left = list(tmp_path.iterdir())
+    assert left == [], f"an interrupted run left {left} behind"
 
 
 def test_predict_refuses_files_it_cannot_read(capsys, tmp_path, trained) -> None:
@@ -294,3 +298,173 @@ def test_gradcheck_of_a_backward_that_breaks_its_contract_exits_1(
     assert status == 1
     assert "FAIL" in out and "shape (7, 7)" in out
     assert "Traceback" not in err
+
+
+def test_duplicate_column_names_are_refused_naming_column_and_file(
+    capsys, tmp_path, trained
+) -> None:
+    # Two columns named f1: read by name, both would have been the last one.
+    rows = [["f1", "f2", "f1", "label"], [1.0, 2.0, 3.0, "a"], [4.0, 5.0, 6.0, "b"]]
+    data = write_csv(tmp_path / "twice.csv", rows)
+    status, _, err = train_csv(capsys, data, tmp_path / "o")
+    assert status == 2, f"train accepted duplicate columns: {err}"
+    assert f"{data} has 2 columns named 'f1'" in err, err
+
+    features = write_csv(tmp_path / "twice_x.csv", [row[:3] for row in rows])
+    status, out, err = run(capsys, "predict", str(trained), "--data", str(features))
+    assert status == 2, f"predict accepted duplicate columns and printed {out}"
+    assert f"{features} has 2 columns named 'f1'" in err, err
+
+
+def test_a_binary_data_file_is_named_as_such(capsys, tmp_path, trained) -> None:
+    idx = tmp_path / "train-labels-idx1-ubyte"  # MNIST's name: no suffix to go by
+    idx.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    status, _, err = train_csv(capsys, idx, tmp_path / "o")
+    assert status == 2
+    assert "binary data" in err, f"not reported as binary: {err}"
+    assert "\x00" not in err, f"raw bytes printed: {err!r}"
+    status, _, err = run(capsys, "predict", str(trained), "--data", str(idx))
+    assert status == 2
+    assert "binary data" in err, f"not reported as binary: {err}"
+
+
+def test_messages_name_the_command_line_options_not_library_arguments(
+    capsys, tmp_path
+) -> None:
+    data = write_csv(tmp_path / "d.csv", three_blobs(30, 6))
+    status, _, err = run(
+        capsys,
+        "train",
+        *("--data", str(data), "--target", "kind"),
+        *("--no-progress", "--output", str(tmp_path / "o")),
+    )
+    assert status == 2
+    assert "--target NAME" in err and "'label'" in err, err
+    assert "target=" not in err and "index" not in err, f"library wording: {err}"
+
+    rows = three_blobs(30, 6)
+    rows[3][0] = "oops"
+    bad = write_csv(tmp_path / "bad.csv", rows)
+    status, _, err = train_csv(capsys, bad, tmp_path / "o")
+    assert status == 2 and "'oops'" in err
+    assert "target=" not in err and "load_csv" not in err, f"library wording: {err}"
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict"])
+def test_missing_files_and_folders_given_as_data_read_plainly(
+    capsys, tmp_path, trained, command
+) -> None:
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    for path, message in (
+        (tmp_path / "absent.csv", f"no such file: {tmp_path / 'absent.csv'}"),
+        (folder, f"{folder} is a directory, not a CSV"),
+    ):
+        argv = {
+            "train": ["train", "--no-progress", "--output", str(tmp_path / "o")],
+            "evaluate": ["evaluate", str(trained)],
+            "predict": ["predict", str(trained)],
+        }[command]
+        target = [] if command == "predict" else ["--target", "label"]
+        status, _, err = run(capsys, *argv, "--data", str(path), *target)
+        assert status == 2
+        assert message in err, err
+        assert "Errno" not in err, f"raw OSError text: {err}"
+
+
+@pytest.mark.parametrize("label", ["a", 7])
+def test_a_single_class_is_refused_before_training(capsys, tmp_path, label) -> None:
+    rows = [[r[0], r[1], label] for r in three_blobs(30, 7)]
+    rows[0][2] = "label"
+    data = write_csv(tmp_path / "one.csv", rows)
+    status, out, err = train_csv(capsys, data, tmp_path / "o")
+    assert status == 2, f"one class trained anyway: {out}"
+    assert f"only one class ({str(label)!r})" in err, err
+    assert "at least 2 classes" in err, err
+    assert "training" not in out, "the message came after training"
+
+
+LOSS_AT_STEP_2 = "the training loss is nan at epoch 1, step 2"
+
+
+@pytest.mark.parametrize(
+    ("options", "what"),
+    [
+        (["--lr", "1e300"], LOSS_AT_STEP_2),
+        (["--lr", "1e300", "--clip-norm", "1.0"], LOSS_AT_STEP_2),
+        (["--lr", "1e300", "--monitor"], LOSS_AT_STEP_2),
+        (["--lr", "1e200", "--optimizer", "sgd"], LOSS_AT_STEP_2),
+        # One step per epoch: only the test loss can show the broken weights.
+        (
+            ["--lr", "1e300", "--batch-size", "200"],
+            "the test loss is nan after epoch 1",
+        ),
+    ],
+)
+def test_a_diverging_run_stops_with_advice_and_saves_no_model(
+    capsys, tmp_path, options, what
+) -> None:
+    folder = tmp_path / "o"
+    status, out, err = run(
+        capsys,
+        "train",
+        *("--dataset", "iris", "--epochs", "3", *options),
+        *("--no-progress", "--output", str(folder)),
+    )
+    assert status == 1, f"a diverging run exited with {status}: {out}"
+    assert f"training diverged: {what}" in err, err
+    assert "smaller --lr" in err and "--clip-norm" in err, f"no advice: {err}"
+    assert "Warning" not in err and "Traceback" not in err, err
+    assert not (folder / "model.safetensors").exists(), "a NaN model was saved"
+    assert "test accuracy" not in out, f"reported as a result: {out}"
+
+
+def test_predict_says_it_ignores_the_training_label_column(
+    capsys, tmp_path, trained
+) -> None:
+    data = write_csv(tmp_path / "labelled.csv", three_blobs(9, 8))
+    status, out, err = run(capsys, "predict", str(trained), "--data", str(data))
+    assert status == 0, err
+    assert "ignoring the label column 'label'" in err, err
+    assert out.count("\n") == 10, out
+
+
+def test_evaluate_refuses_to_rebuild_the_split_from_a_changed_file(
+    capsys, tmp_path
+) -> None:
+    data = write_csv(tmp_path / "train.csv", three_blobs(60, 9))
+    folder = tmp_path / "run"
+    status, _, err = train_csv(capsys, data, folder, "--epochs", "2")
+    assert status == 0, err
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    assert json.loads((folder / "model.json").read_text())["data_sha256"] == digest
+    assert json.loads((folder / "metrics.json").read_text())["data_sha256"] == digest
+
+    rows = three_blobs(60, 9)
+    rows[1], rows[2] = rows[2], rows[1]  # same rows, another order: another split
+    write_csv(data, rows)
+    status, out, err = run(capsys, "evaluate", str(folder))
+    assert status == 2, f"evaluated on a changed file: {out}"
+    assert f"{data} has changed since the model was trained" in err, err
+    assert "--data" in err, f"no remedy: {err}"
+    status, _, err = run(
+        capsys, "evaluate", str(folder), "--data", str(data), "--target", "label"
+    )
+    assert status == 0, err
+
+
+def test_evaluate_refuses_a_csv_run_without_a_checksum(capsys, trained) -> None:
+    # A run recorded before checksums were: both files lack the field.
+    from chainrule.cli import artifacts
+    from chainrule.cli.models import MLPSpec
+
+    model, record = artifacts.load_model(trained)
+    info = {
+        k: v
+        for k, v in record.items()
+        if k not in ("format", "version", "spec", "data_sha256")
+    }
+    artifacts.save_model(trained, model, MLPSpec.from_json(record["spec"]), info)
+    status, out, err = run(capsys, "evaluate", str(trained))
+    assert status == 2, f"evaluated without a checksum: {out}"
+    assert "records no checksum" in err, err

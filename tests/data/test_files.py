@@ -115,7 +115,7 @@ def test_non_numeric_feature_names_file_line_and_column(tmp_path: Path) -> None:
     message = str(error.value)
     assert f"{path}, line 4, column 'b' (index 1)" in message
     assert "'abc', not a number" in message
-    assert "numeric" in message and "target=" in message
+    assert "numeric" in message and "target column" in message
 
 
 def test_an_empty_feature_value_is_named(tmp_path: Path) -> None:
@@ -153,10 +153,30 @@ def test_a_target_index_out_of_range(tmp_path: Path) -> None:
     assert str(path) in message and "use 0 to 2" in message
 
 
-def test_a_duplicated_target_name(tmp_path: Path) -> None:
-    path = write(tmp_path, "y,a,y\n1,2,3\n")
-    with pytest.raises(DataError, match=r"2 columns named 'y' \(indexes \[0, 2\]\)"):
-        load_csv(path, target="y")
+@pytest.mark.parametrize("target", ["y", "a", 1])
+def test_duplicate_column_names_are_refused(tmp_path: Path, target: object) -> None:
+    # Read anyway, a name would stand for one of two columns: which one is a
+    # guess, whether the name is the target or a feature.
+    path = write(tmp_path, "y,a,b,a\n1,2,3,4\n")
+    with pytest.raises(DataError) as error:
+        load_csv(path, target=target)  # type: ignore[arg-type]
+    message = str(error.value)
+    assert f"{path} has 2 columns named 'a' (indexes 1 and 3)" in message, message
+    assert "rename" in message, f"no remedy in: {message}"
+
+
+def test_an_idx_file_is_reported_as_binary_not_read_as_a_header(
+    tmp_path: Path,
+) -> None:
+    # MNIST's label files start 00 00 08 01: valid UTF-8, so only the zero
+    # bytes tell that this is no text.
+    path = tmp_path / "labels.idx1-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    with pytest.raises(DataError) as error:
+        load_csv(path, target=0)
+    message = str(error.value)
+    assert f"{path} is not a CSV file: it holds binary data" in message, message
+    assert "\x00" not in message, f"raw bytes shown as a column name: {message}"
 
 
 @pytest.mark.parametrize("target", [1.0, None, True])
@@ -194,8 +214,16 @@ def test_ragged_rows_are_named(tmp_path: Path, row: str, fields: int) -> None:
 def test_a_binary_file_is_not_csv(tmp_path: Path) -> None:
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
-    with pytest.raises(DataError, match="not UTF-8 text") as error:
+    with pytest.raises(DataError, match="binary data") as error:
         load_csv(path, target=0)
+    assert str(path) in str(error.value)
+
+
+def test_text_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    path.write_bytes("größe,y\n1,a\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not UTF-8 text") as error:
+        load_csv(path, target="y")
     assert str(path) in str(error.value)
 
 

@@ -127,9 +127,41 @@ def test_calculate_gain_matches_torch(nonlinearity, param):
     assert init.calculate_gain(nonlinearity, param) == pytest.approx(expected, 1e-15)
 
 
+def mean_square_through(f, z_max: float = 12.0, points: int = 400_001) -> float:
+    """E[f(z)^2] for z ~ N(0, 1), by the trapezoid rule."""
+    z = np.linspace(-z_max, z_max, points)
+    density = np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)
+    return float(np.trapezoid(f(z) ** 2 * density, z))
+
+
+@pytest.mark.parametrize(
+    ("nonlinearity", "param", "f"),
+    [
+        ("relu", None, lambda z: np.maximum(z, 0)),
+        ("leaky_relu", 0.2, lambda z: np.where(z > 0, z, 0.2 * z)),
+        ("gelu", None, lambda z: cr.gelu(cr.tensor(z)).data),
+        ("elu", None, lambda z: np.where(z > 0, z, np.expm1(z))),
+        ("elu", 0.5, lambda z: np.where(z > 0, z, 0.5 * np.expm1(z))),
+        ("elu", 2.0, lambda z: np.where(z > 0, z, 2.0 * np.expm1(z))),
+    ],
+)
+def test_gains_keep_the_mean_square_of_unit_normal_inputs(nonlinearity, param, f):
+    # Kaiming's criterion: with weights of variance gain² / fan_in, the next
+    # layer's pre-activations keep variance 1. It gives relu's √2 and
+    # leaky_relu's √(2 / (1 + a²)) exactly; gelu and elu (which PyTorch's
+    # calculate_gain lacks) are defined by it.
+    gain = init.calculate_gain(nonlinearity, param)
+    kept = gain**2 * mean_square_through(f)
+    assert kept == pytest.approx(1.0, abs=1e-9), (
+        f"calculate_gain({nonlinearity!r}, {param}) = {gain} keeps mean square {kept}"
+    )
+
+
 def test_calculate_gain_errors():
-    with pytest.raises(ValueError, match="unsupported nonlinearity 'gelu'; use one of"):
-        init.calculate_gain("gelu")
+    with pytest.raises(
+        ValueError, match="unsupported nonlinearity 'softplus'; use one of"
+    ):
+        init.calculate_gain("softplus")
     with pytest.raises(ValueError, match=r"negative slope .* got True"):
         init.calculate_gain("leaky_relu", True)  # type: ignore[arg-type]
 

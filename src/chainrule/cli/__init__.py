@@ -19,7 +19,7 @@ from chainrule.cli import (
     predict_command,
     train_command,
 )
-from chainrule.cli.errors import UsageError
+from chainrule.cli.errors import JobFailed, UsageError, os_error_message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except JobFailed as failure:
+        print(f"chainrule {args.command}: {failure}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -55,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except OSError as error:
-        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        print(
+            f"chainrule {args.command}: error: {os_error_message(error)}",
+            file=sys.stderr,
+        )
         return 2
 
 

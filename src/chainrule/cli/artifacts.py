@@ -3,12 +3,14 @@
 ``model.json`` says how to rebuild and feed the network: its architecture
 (an MLPSpec), the standardisation fitted on the training split, the class
 names and where the data came from. The weights file holds the same record
-as its metadata, so it stands on its own too.
+as its metadata, so it stands on its own too, and loading refuses a
+model.json that differs from it (weights of another run, an edited file).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +69,56 @@ def load_model(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
 
     model = build_mlp(spec, np.random.default_rng(0))
     try:
-        io.load_model(model, folder / WEIGHTS)
+        saved = io.load_model(model, folder / WEIGHTS)
     except (ChainruleError, OSError) as error:
         raise UsageError(
             f"cannot load the weights in {folder / WEIGHTS}: {error}"
         ) from None
+    check_same_run(folder, record, saved)
     return model, record
+
+
+def check_same_run(folder: Path, record: dict[str, Any], saved: dict[str, Any]) -> None:
+    """``model.json`` must be the record the weights were saved with.
+
+    The weights file keeps its own copy: weights of another run of the same
+    architecture, or an edited model.json (other class names, activation,
+    standardisation), would otherwise load and give wrong answers.
+    """
+    differing = differences(record, saved)
+    if not differing:
+        return
+    path, ours, theirs = differing[0]
+    raise UsageError(
+        f"{folder}: {DESCRIPTION} and {WEIGHTS} are not from the same run: "
+        f"they differ in {', '.join(p for p, _, _ in differing)} "
+        f"({DESCRIPTION} has {path} = {short(ours)}, the weights were saved "
+        f"with {short(theirs)}). The weights are another run's, or "
+        f"{DESCRIPTION} was edited: use a run folder as train wrote it, or "
+        "train again"
+    )
+
+
+_ABSENT = object()
+
+
+def differences(ours: Any, theirs: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """The dotted paths where two JSON values differ, with the two values."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        found = []
+        for key in [*ours, *(k for k in theirs if k not in ours)]:
+            found += differences(
+                ours.get(key, _ABSENT),
+                theirs.get(key, _ABSENT),
+                f"{path}.{key}" if path else str(key),
+            )
+        return found
+    return [] if ours == theirs else [(path, ours, theirs)]
+
+
+def short(value: Any) -> str:
+    text = "(absent)" if value is _ABSENT else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_record(record: dict[str, Any], spec: MLPSpec) -> None:
@@ -97,11 +143,22 @@ def check_record(record: dict[str, Any], spec: MLPSpec) -> None:
 def features_in_model_order(
     x: np.ndarray, names: list[str], record: dict[str, Any], source: str
 ) -> np.ndarray:
-    """The columns of ``x`` reordered to the features the model was trained on.
+    """The columns of ``x`` reordered to the features the model was trained on."""
+    return x[:, feature_positions(names, record, source)]
+
+
+def feature_positions(
+    names: list[str],
+    record: dict[str, Any],
+    source: str,
+    label_option: str | None = None,
+) -> list[int]:
+    """Where each of the model's features is among the columns ``names``.
 
     Columns are matched by name, so a file may order them differently; a file
     whose names do not match the training features is refused rather than
-    read by position.
+    read by position. ``label_option``: the option that names a label
+    column to ignore, suggested for an unknown column.
     """
     wanted = [str(n) for n in record["feature_names"]]
     position = {name: k for k, name in enumerate(names)}
@@ -114,10 +171,17 @@ def features_in_model_order(
         )
     extra = sorted(set(names) - set(wanted))
     if extra:
+        hint = ""
+        if label_option is not None:
+            hint = (
+                f"; if {extra[0]!r} is the label column, pass {label_option} "
+                f"{shlex.quote(extra[0])} to ignore it"
+            )
         raise UsageError(
-            f"{source} has column(s) the model does not know: {', '.join(extra[:8])}"
+            f"{source} has column(s) the model does not know: "
+            f"{', '.join(extra[:8])}{hint}"
         )
-    return x[:, [position[name] for name in wanted]]
+    return [position[name] for name in wanted]
 
 
 def standardized(record: dict[str, Any], x: np.ndarray) -> np.ndarray:

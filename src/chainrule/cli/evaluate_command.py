@@ -2,8 +2,10 @@
 
 Without ``--data`` the model is evaluated on the test split it was trained
 against, rebuilt from the dataset (or CSV file), seed and test size it
-recorded. With ``--data FILE --target COLUMN``, on every row of that CSV
-file; its labels are matched to the model's classes by name.
+recorded; a CSV file that has changed since (its SHA-256, recorded by
+train, differs) is refused. With ``--data FILE --target NAME``, on every
+row of that CSV file; its labels are matched to the model's classes by
+name.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from chainrule.cli import artifacts
 from chainrule.cli.errors import UsageError
-from chainrule.cli.examples import encode, load_examples
+from chainrule.cli.examples import encode, file_sha256, load_examples
 from chainrule.cli.training import evaluate
 from chainrule.data import train_test_split
 
@@ -35,7 +37,9 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--data", type=Path, metavar="FILE", help="a CSV file to evaluate on"
     )
-    parser.add_argument("--target", metavar="COLUMN", help="the label column of --data")
+    parser.add_argument(
+        "--target", metavar="NAME", help="the name of the label column of --data"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(run=run)
 
@@ -52,6 +56,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_unchanged(path: Path, sha256: str | None) -> None:
+    """The recorded CSV file must be the one trained on, byte for byte.
+
+    Its test split is rebuilt from its rows: a file with rows added, removed,
+    edited or reordered would give another split, and an accuracy on rows
+    the model may have trained on.
+    """
+    if not path.exists():
+        raise UsageError(
+            f"the model was trained on {path}, which no longer exists; give "
+            "--data FILE --target NAME"
+        )
+    if sha256 is None:
+        raise UsageError(
+            f"the model records no checksum of {path}, so its test split cannot "
+            "be trusted to be the one it was tested on; give --data FILE "
+            "--target NAME, or train again"
+        )
+    if file_sha256(path) != sha256:
+        raise UsageError(
+            f"{path} has changed since the model was trained (its SHA-256 is "
+            "not the one recorded), so its test split cannot be rebuilt; "
+            "evaluate on a file with --data FILE --target NAME, or train again"
+        )
+
+
 def labelled_rows(
     args: argparse.Namespace, record: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, str]:
@@ -66,11 +96,8 @@ def labelled_rows(
         return x, encode(examples.labels, classes, str(args.data)), str(args.data)
 
     recorded = record.get("data")
-    if recorded is not None and not Path(recorded).exists():
-        raise UsageError(
-            f"the model was trained on {recorded}, which no longer exists; give "
-            "--data FILE --target COLUMN"
-        )
+    if recorded is not None:
+        check_unchanged(Path(recorded), record.get("data_sha256"))
     examples = load_examples(
         record.get("dataset"),
         None if recorded is None else Path(recorded),

@@ -8,14 +8,15 @@ thing, whatever order or subset of classes a later file holds.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from chainrule.cli.errors import UsageError
+from chainrule.cli.errors import UsageError, os_error_message
 from chainrule.data import load_csv, load_dataset
-from chainrule.errors import ChainruleError
+from chainrule.errors import ChainruleError, MissingColumnError
 
 BUILTIN = ("digits", "iris", "wine", "breast_cancer")
 
@@ -37,13 +38,21 @@ def load_examples(
     """A built-in dataset by name, or a CSV file with its label column."""
     try:
         if path is not None:
+            check_data_file(path, "CSV")
             table = load_csv(path, target=target if target is not None else "")
             source = str(path)
         else:
             table = load_dataset(dataset or "digits")
             source = dataset or "digits"
-    except (ChainruleError, OSError) as error:
-        raise UsageError(str(error)) from None
+    except MissingColumnError as error:
+        raise UsageError(
+            f"{path} has no column {target!r}; give --target NAME, one of its "
+            f"columns: {', '.join(map(repr, error.columns))}"
+        ) from None
+    except ChainruleError as error:
+        raise data_error(error) from None
+    except OSError as error:
+        raise UsageError(os_error_message(error)) from None
 
     x = np.asarray(table.x, dtype=np.float64)
     feature_names = [str(n) for n in (table.feature_names or range(x.shape[1]))]
@@ -66,6 +75,30 @@ def load_examples(
             "examples/csv_regression.py for regression with the library)"
         )
     return Examples(x, labels, classes, feature_names, source)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex: what train records of its CSV."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_data_file(path: Path, kind: str) -> None:
+    """Refuse a missing path, or a folder, given as a data file, in plain words."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a {kind} file")
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+
+
+def data_error(error: ChainruleError) -> UsageError:
+    """A library error about a data file, worded for the command line."""
+    # NOTE: library messages start with the function's name ("load_csv: "),
+    # which the command line's user never called.
+    return UsageError(str(error).removeprefix("load_csv: "))
 
 
 def encode(labels: np.ndarray, classes: list[str], source: str) -> np.ndarray:

@@ -101,19 +101,15 @@ def _initialise(
     # "large" are there to show vanishing and exploding gradients.
     if scheme == "default":
         return
-    gain_name = (
-        activation
-        if activation in ("relu", "tanh", "sigmoid", "leaky_relu")
-        else "relu"
-    )
+    # NOTE: the layers keep their default parameters (calculate_gain takes
+    # the same alpha for ELU), so only LeakyReLU's slope is passed on.
+    param = nn.LeakyReLU().negative_slope if activation == "leaky_relu" else None
     if scheme == "xavier":
-        nn.init.xavier_uniform_(
-            linear.weight, gain=nn.init.calculate_gain(gain_name), generator=generator
-        )
+        gain = nn.init.calculate_gain(activation, param)
+        nn.init.xavier_uniform_(linear.weight, gain=gain, generator=generator)
     elif scheme == "kaiming":
-        nonlinearity = "leaky_relu" if gain_name == "leaky_relu" else "relu"
         nn.init.kaiming_uniform_(
-            linear.weight, nonlinearity=nonlinearity, generator=generator
+            linear.weight, a=param or 0.0, nonlinearity=activation, generator=generator
         )
     elif scheme == "small":
         nn.init.normal_(linear.weight, std=0.01, generator=generator)

@@ -1,8 +1,11 @@
 """``chainrule predict RUN --data FILE``: class predictions for the rows of a file.
 
 FILE is a CSV file with a header row naming the model's features (in any
-order; a column named as the training target is ignored), or an NPZ file with
-an array ``x`` whose columns are the features in training order. One line per
+order), or an NPZ file with an array ``x`` whose columns are the features in
+training order. A label column in the CSV file is ignored (and said to be):
+the one named by ``--target NAME``, or else the one named as the target of
+the training CSV file. Any other column that is not a feature is refused.
+One line per
 row goes to standard output, or to ``--output FILE`` as CSV: the row number,
 the predicted class name and its probability.
 """
@@ -20,8 +23,10 @@ import numpy as np
 
 from chainrule.cli import artifacts
 from chainrule.cli.errors import UsageError
-from chainrule.cli.examples import check_finite
+from chainrule.cli.examples import check_data_file, check_finite, data_error
 from chainrule.cli.training import predict_proba
+from chainrule.data import files
+from chainrule.errors import DataError
 
 
 def register(commands: Any) -> None:
@@ -35,6 +40,11 @@ def register(commands: Any) -> None:
         "folder", type=Path, metavar="RUN", help="output folder of `train`"
     )
     parser.add_argument("--data", type=Path, required=True, metavar="FILE")
+    parser.add_argument(
+        "--target",
+        metavar="NAME",
+        help="a label column of --data to ignore (default: the training target)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="write CSV here")
     parser.set_defaults(run=run)
 
@@ -43,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output(args.output, args.data)
     model, record = artifacts.load_model(args.folder)
-    x = read_features(args.data, record)
+    x = read_features(args.data, record, args.target)
     probabilities = predict_proba(model, artifacts.standardized(record, x))
     classes = record["class_names"]
     best = probabilities.argmax(axis=1)
@@ -69,9 +79,8 @@ def check_output(output: Path, data: Path) -> None:
         raise UsageError("--output is the --data file; it would be overwritten")
 
 
-def read_features(path: Path, record: dict[str, Any]) -> np.ndarray:
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+def read_features(path: Path, record: dict[str, Any], target: str | None) -> np.ndarray:
+    check_data_file(path, "CSV or NPZ")
     if path.suffix == ".npz":
         x = read_npz(path)
         names = [f"column {k}" for k in range(x.shape[1] if x.ndim == 2 else 0)]
@@ -79,9 +88,7 @@ def read_features(path: Path, record: dict[str, Any]) -> np.ndarray:
         return x
     if path.suffix not in (".csv", ".txt", ""):
         raise UsageError(f"{path}: give a .csv file with a header row, or a .npz file")
-    header, values = read_csv(path, record)
-    check_finite(values, header, str(path))
-    return artifacts.features_in_model_order(values, header, record, str(path))
+    return read_csv(path, record, target)
 
 
 def read_npz(path: Path) -> np.ndarray:
@@ -104,31 +111,37 @@ def read_npz(path: Path) -> np.ndarray:
     return x.astype(np.float64)
 
 
-def read_csv(path: Path, record: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+def read_csv(path: Path, record: dict[str, Any], target: str | None) -> np.ndarray:
+    """The model's features from a CSV file, in training order.
+
+    The label column (``target``, default the training target) is ignored;
+    only the feature columns are parsed, as ``load_csv`` parses them.
+    """
+    label = target or record.get("target")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = [
-                row for row in csv.reader(handle) if any(cell.strip() for cell in row)
-            ]
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a UTF-8 text (CSV) file") from None
-    if not rows:
-        raise UsageError(f"{path} is empty")
-    header = [name.strip() for name in rows[0]]
-    keep = [k for k, name in enumerate(header) if name != record.get("target")]
-    values = np.empty((len(rows) - 1, len(keep)))
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise UsageError(
-                f"{path}, line {line}: {len(row)} fields where the header has "
-                f"{len(header)}"
-            )
-        for j, k in enumerate(keep):
-            try:
-                values[line - 2, j] = float(row[k])
-            except ValueError:
-                raise UsageError(
-                    f"{path}, line {line}, column {header[k]!r}: {row[k]!r} is not "
-                    "a number"
-                ) from None
-    return [header[k] for k in keep], values
+        header, rows, lines = files.read_rows(path)
+    except DataError as error:
+        raise data_error(error) from None
+    if target is not None and target not in header:
+        raise UsageError(
+            f"{path} has no column {target!r} (--target); its columns are "
+            f"{', '.join(map(repr, header))}"
+        )
+    if label in header:
+        print(
+            f"chainrule predict: ignoring the label column {label!r}", file=sys.stderr
+        )
+
+    kept = [k for k, name in enumerate(header) if name != label]
+    positions = artifacts.feature_positions(
+        [header[k] for k in kept], record, str(path), label_option="--target"
+    )
+    order = [kept[i] for i in positions]
+    try:
+        values = files.parse_features(
+            path, header, rows, lines, order, np.dtype(np.float64)
+        )
+    except DataError as error:
+        raise data_error(error) from None
+    check_finite(values, [header[k] for k in order], str(path))
+    return values

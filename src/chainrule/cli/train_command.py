@@ -2,7 +2,8 @@
 
 With no options it trains on the digits dataset (1,797 handwritten digits,
 8x8 pixels) with a seeded, stratified train/test split, shows a progress bar
-per epoch, prints the test accuracy, and writes into the output folder:
+per epoch (on standard error), prints the test accuracy (on standard
+output), and writes into the output folder:
 
     model.safetensors, model.json   the weights, and what is needed to rebuild
                                     and feed the network (architecture,
@@ -19,6 +20,12 @@ writes:
     gradient_health.json            every record, the findings, the verdict
     gradients_by_layer.png          gradient norms against depth
     gradients_over_steps.png        gradient norms and update ratios per step
+
+Each run gets a new folder, runs/run-N, and runs/latest links to the newest,
+unless --output DIR names one: a new or empty folder, or one holding an
+earlier run, which --overwrite replaces as a whole (a folder holding other
+files is refused). The run is written beside its folder and moved in when
+complete, so a failed, diverged or interrupted run leaves nothing behind.
 
 The same options and seed give the same numbers.
 """
@@ -37,9 +44,16 @@ import numpy as np
 
 from chainrule.cli import artifacts, plots
 from chainrule.cli.errors import UsageError
-from chainrule.cli.examples import BUILTIN, Examples, encode, load_examples
+from chainrule.cli.examples import (
+    BUILTIN,
+    Examples,
+    encode,
+    file_sha256,
+    load_examples,
+)
 from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp, parse_hidden
-from chainrule.cli.training import OPTIMIZERS, Settings, fit
+from chainrule.cli.run_folder import RunFolder, point_latest
+from chainrule.cli.training import OPTIMIZERS, Settings, TrainingDiverged, fit
 from chainrule.data import Standardize, train_test_split
 from chainrule.errors import MissingDependencyError
 from chainrule.monitor import GradientMonitor
@@ -60,7 +74,9 @@ def register(commands: Any) -> None:
         help="a built-in dataset (default: digits)",
     )
     data.add_argument("--data", type=Path, metavar="FILE", help="your own CSV file")
-    data.add_argument("--target", metavar="COLUMN", help="the label column of --data")
+    data.add_argument(
+        "--target", metavar="NAME", help="the name of the label column of --data"
+    )
     data.add_argument(
         "--test-size",
         type=float,
@@ -111,8 +127,16 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path("runs/latest"),
-        help="output folder (default: runs/latest)",
+        default=None,
+        metavar="DIR",
+        help="output folder, new or empty, or holding an earlier run to replace "
+        "with --overwrite (default: a new runs/run-N, with runs/latest linked "
+        "to it)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the earlier run in --output, as a whole",
     )
     parser.add_argument(
         "--monitor",
@@ -126,11 +150,33 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_options(args)
-    output = prepare_output(args.output)
+    folder = RunFolder(args.output, args.overwrite)
+    with folder as staging:
+        written = train_into(staging, args)
+        output = folder.publish()
+
+    print(f"wrote {output}/: {', '.join(written)}")
+    if args.output is None:
+        print(point_latest(output))
+    return 0
+
+
+def train_into(output: Path, args: argparse.Namespace) -> list[str]:
+    """Train as ``args`` say, print the results, save the run into ``output``.
+
+    Returns the names of the files written.
+    """
     started = time.perf_counter()
 
     examples = load_examples(args.dataset, args.data, args.target)
+    data_sha256 = None if args.data is None else file_sha256(args.data)
     classes = examples.classes
+    if len(classes) < 2:
+        raise UsageError(
+            f"{examples.source} has only one class ({classes[0]!r}) in its "
+            f"column {args.target!r}; a classifier needs at least 2 classes: "
+            "is --target the label column?"
+        )
     y = encode(examples.labels, classes, examples.source)
     x_train, x_test, y_train, y_test = split(examples, y, args.test_size, args.seed)
     scaler = Standardize().fit(x_train)
@@ -167,14 +213,19 @@ def run(args: argparse.Namespace) -> int:
     # NOTE: warn=False: the command prints the monitor's verdict instead of
     # Python warnings in the middle of the progress bars.
     monitor = GradientMonitor(network, warn=False) if args.monitor else None
-    history = fit(
-        network,
-        (x_train, y_train),
-        (x_test, y_test),
-        settings,
-        progress=None if args.no_progress else progress_bar(),
-        monitor=monitor,
-    )
+    try:
+        history = fit(
+            network,
+            (x_train, y_train),
+            (x_test, y_test),
+            settings,
+            progress=None if args.no_progress else progress_bar(),
+            monitor=monitor,
+        )
+    except TrainingDiverged:
+        if monitor is not None:
+            print(f"gradient health: {monitor.verdict()}")
+        raise
     seconds = time.perf_counter() - started
 
     artifacts.save_model(
@@ -184,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         {
             "dataset": examples.source if args.data is None else None,
             "data": None if args.data is None else str(Path(args.data).resolve()),
+            "data_sha256": data_sha256,
             "target": args.target,
             "feature_names": examples.feature_names,
             "class_names": classes,
@@ -196,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
     )
     metrics = {
         "data": examples.source,
+        "data_sha256": data_sha256,
         "settings": {
             **vars(settings),
             "hidden": list(spec.hidden),
@@ -230,8 +283,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if monitor is not None:
         print(f"gradient health: {monitor.verdict()}")
-    print(f"wrote {output}/: {', '.join(written)}")
-    return 0
+    return written
 
 
 def save_monitor(monitor: GradientMonitor, output: Path) -> list[str]:
@@ -254,7 +306,7 @@ def check_options(args: argparse.Namespace) -> None:
     if args.data is not None and args.dataset is not None:
         raise UsageError("give either --dataset or --data, not both")
     if args.data is not None and args.target is None:
-        raise UsageError("--data needs --target COLUMN (the column holding the labels)")
+        raise UsageError("--data needs --target NAME (the name of the label column)")
     if args.data is None and args.target is not None:
         raise UsageError("--target only applies to --data FILE")
     for name in ("epochs", "batch_size"):
@@ -276,25 +328,14 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--clip-norm must be a positive finite number")
     if args.seed < 0:
         raise UsageError("--seed must be a non-negative integer")
-    if str(args.output) in ("", "."):
+    if args.output is not None and args.output.name in ("", ".", ".."):
         raise UsageError("--output needs a folder name, e.g. runs/mine")
-    parse_hidden(args.hidden)
-
-
-def prepare_output(output: Path) -> Path:
-    """Create the output folder before training, so a bad path costs nothing."""
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"--output {output} is a file, not a folder")
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        probe = output / ".chainrule-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
+    if args.overwrite and args.output is None:
         raise UsageError(
-            f"cannot write into --output {output}: {error.strerror}"
-        ) from None
-    return output
+            "--overwrite applies to --output DIR (without --output every run "
+            "gets a new folder)"
+        )
+    parse_hidden(args.hidden)
 
 
 def split(
@@ -347,7 +388,7 @@ def progress_bar() -> Any:
             total=total,
             desc=description,
             leave=True,
-            file=sys.stdout,
+            file=sys.stderr,
             ncols=100,
             mininterval=0.5,
         )

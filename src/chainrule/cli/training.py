@@ -16,8 +16,9 @@ import numpy as np
 from chainrule import functional as F
 from chainrule import nn, optim
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.cli.errors import UsageError
+from chainrule.cli.errors import JobFailed, UsageError
 from chainrule.data import DataLoader, TensorDataset
+from chainrule.errors import NonFiniteError
 from chainrule.monitor import GradientMonitor
 from chainrule.tensor import Tensor
 
@@ -119,11 +120,19 @@ def fit(
     (a ``tqdm`` bar has them). A ``monitor`` (made for ``model``) is
     attached for the run and takes each optimizer step, clipping included,
     so it records every step's gradient health.
+
+    Raises TrainingDiverged as soon as the training loss (or, after an
+    epoch, the test loss) is not finite.
     """
-    if monitor is None:
-        return _fit(model, train, test, settings, progress, None)
-    with monitor:
-        return _fit(model, train, test, settings, progress, monitor)
+    # NOTE: NumPy's overflow and invalid-value warnings are silenced: when a
+    # run diverges they come first, by the dozen, and say nothing a user can
+    # act on. The loss is checked instead, and TrainingDiverged says what to
+    # change.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if monitor is None:
+            return _fit(model, train, test, settings, progress, None)
+        with monitor:
+            return _fit(model, train, test, settings, progress, monitor)
 
 
 def _fit(
@@ -146,56 +155,118 @@ def _fit(
         bar = None
         if progress is not None:
             bar = progress(len(loader), f"epoch {epoch}/{settings.epochs}")
-
-        model.train()
-        total_loss = 0.0
-        total_correct = seen = clipped = 0
-        norms = []
-        for x, y in loader:
-            optimizer.zero_grad()
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            loss.backward()
-            if monitor is not None:
-                record = monitor.step(optimizer, max_norm=settings.clip_norm)
-                norm = record.total_grad_norm
-                if record.clip is not None:
-                    clipped += record.clip.clipped
-            else:
-                if settings.clip_norm is not None:
-                    norm = float(
-                        nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
-                    )
-                    clipped += norm > settings.clip_norm
-                else:
-                    norm = total_norm(model)
-                optimizer.step()
-            norms.append(norm)
-
-            n = len(y)
-            total_loss += loss.item() * n
-            total_correct += int((logits.data.argmax(axis=1) == y.data).sum())
-            seen += n
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(
-                    loss=f"{total_loss / seen:.4f}",
-                    acc=f"{total_correct / seen:.3f}",
-                    refresh=False,
-                )
-
-        test_loss, test_accuracy = evaluate(model, *test)
-        history.train_loss.append(total_loss / max(seen, 1))
-        history.train_accuracy.append(total_correct / max(seen, 1))
-        history.test_loss.append(test_loss)
-        history.test_accuracy.append(test_accuracy)
-        history.grad_norm.append(float(np.median(norms)) if norms else float("nan"))
-        history.clipped_steps.append(int(clipped))
-        if bar is not None:
-            bar.set_postfix(
-                loss=f"{history.train_loss[-1]:.4f}",
-                acc=f"{history.train_accuracy[-1]:.3f}",
-                test_acc=f"{test_accuracy:.3f}",
+        try:
+            _train_epoch(
+                model, optimizer, loader, settings, monitor, epoch, bar, history
             )
-            bar.close()
+            test_loss, test_accuracy = evaluate(model, *test)
+            # NOTE: checked here too: the epoch's last step may have broken
+            # the weights, with no training loss after it to show it.
+            if not math.isfinite(test_loss):
+                raise diverged(
+                    f"the test loss is {test_loss} after epoch {epoch}", settings
+                )
+            history.test_loss.append(test_loss)
+            history.test_accuracy.append(test_accuracy)
+            if bar is not None:
+                bar.set_postfix(
+                    loss=f"{history.train_loss[-1]:.4f}",
+                    acc=f"{history.train_accuracy[-1]:.3f}",
+                    test_acc=f"{test_accuracy:.3f}",
+                )
+        finally:
+            if bar is not None:
+                bar.close()
     return history
+
+
+def _train_epoch(
+    model: nn.Module,
+    optimizer: optim.Optimizer,
+    loader: DataLoader,
+    settings: Settings,
+    monitor: GradientMonitor | None,
+    epoch: int,
+    bar: Any,
+    history: History,
+) -> None:
+    """One pass over the training batches; appends the epoch's training numbers."""
+    model.train()
+    total_loss = 0.0
+    total_correct = seen = clipped = 0
+    norms = []
+    for step, (x, y) in enumerate(loader, start=1):
+        optimizer.zero_grad()
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        value = loss.item()
+        if not math.isfinite(value):
+            if monitor is not None:
+                # NOTE: the step is recorded (neither clipped nor taken), so
+                # that the monitor's verdict names where the non-finite
+                # gradients start.
+                loss.backward()
+                monitor.step()
+            raise diverged(
+                f"the training loss is {value} at epoch {epoch}, step {step}", settings
+            )
+        loss.backward()
+        if monitor is not None:
+            record = monitor.step(optimizer, max_norm=settings.clip_norm)
+            norm = record.total_grad_norm
+            if record.clip is not None:
+                clipped += record.clip.clipped
+        else:
+            if settings.clip_norm is not None:
+                try:
+                    norm = float(
+                        nn.utils.clip_grad_norm_(
+                            model.parameters(),
+                            settings.clip_norm,
+                            error_if_nonfinite=True,
+                        )
+                    )
+                except NonFiniteError:
+                    raise diverged(
+                        f"the gradient norm is not finite at epoch {epoch}, "
+                        f"step {step}",
+                        settings,
+                    ) from None
+                clipped += norm > settings.clip_norm
+            else:
+                norm = total_norm(model)
+            optimizer.step()
+        norms.append(norm)
+
+        n = len(y)
+        total_loss += value * n
+        total_correct += int((logits.data.argmax(axis=1) == y.data).sum())
+        seen += n
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(
+                loss=f"{total_loss / seen:.4f}",
+                acc=f"{total_correct / seen:.3f}",
+                refresh=False,
+            )
+
+    history.train_loss.append(total_loss / max(seen, 1))
+    history.train_accuracy.append(total_correct / max(seen, 1))
+    history.grad_norm.append(float(np.median(norms)) if norms else float("nan"))
+    history.clipped_steps.append(int(clipped))
+
+
+class TrainingDiverged(JobFailed):
+    """The loss stopped being finite: no result to save."""
+
+
+def diverged(what: str, settings: Settings) -> TrainingDiverged:
+    clip = (
+        f"a smaller --clip-norm (this run: {settings.clip_norm:g})"
+        if settings.clip_norm is not None
+        else "--clip-norm 1.0"
+    )
+    return TrainingDiverged(
+        f"training diverged: {what}; no model was saved. Try a smaller --lr "
+        f"(this run: {settings.lr:g}), or {clip}"
+    )

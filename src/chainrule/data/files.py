@@ -10,6 +10,7 @@ import csv
 import math
 import os
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from chainrule.data.dataset import LabelledDataset
 from chainrule.dtypes import get_default_dtype
-from chainrule.errors import DataError, DTypeError
+from chainrule.errors import DataError, DTypeError, MissingColumnError
 
 PathLike = str | os.PathLike[str]
 
@@ -31,18 +32,19 @@ def load_csv(
 ) -> LabelledDataset:
     """Load a CSV file with a header row: the target column and numeric features.
 
-    Every column but ``target`` is a feature and must hold numbers. A
-    numeric target gives int64 labels when every value is a whole number
-    (float values otherwise, e.g. for regression); any other target is read
-    as class names, numbered in sorted order: label ``k`` is
-    ``class_names[k]``.
+    Every column but ``target`` is a feature and must hold numbers, and the
+    header must name each column once (columns are matched by name, so a
+    name found twice is refused). A numeric target gives int64 labels when
+    every value is a whole number (float values otherwise, e.g. for
+    regression); any other target is read as class names, numbered in
+    sorted order: label ``k`` is ``class_names[k]``.
 
     Parameters
     ----------
     path
-        The file, UTF-8 (a byte-order mark is fine). Blank lines are
-        skipped and spaces around values ignored; quoted fields may hold the
-        delimiter.
+        The file, UTF-8 text (a byte-order mark is fine; a binary file,
+        such as an IDX file, is refused). Blank lines are skipped and spaces
+        around values ignored; quoted fields may hold the delimiter.
     target
         The target column: its name in the header, or its index (negative
         counts from the end).
@@ -69,11 +71,11 @@ def load_csv(
     """
     path = Path(path)
     dtype = _float_dtype("load_csv", dtype)
-    header, rows, lines = _read_rows(path, delimiter)
+    header, rows, lines = read_rows(path, delimiter)
     column = _target_column(path, header, target)
 
     features = [i for i in range(len(header)) if i != column]
-    x = _parse_features(path, header, rows, lines, features, dtype)
+    x = parse_features(path, header, rows, lines, features, dtype)
     y, class_names = _parse_target(path, header[column], rows, lines, column, dtype)
     return LabelledDataset(
         x,
@@ -88,9 +90,16 @@ def load_csv(
     )
 
 
-def _read_rows(
-    path: Path, delimiter: str
+def read_rows(
+    path: Path, delimiter: str = ","
 ) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the data rows and their line numbers, of a CSV text file.
+
+    Shared by :func:`load_csv` and ``chainrule predict``: refuses binary
+    files, text that is not UTF-8, duplicate column names and rows whose
+    length differs from the header's.
+    """
+    _check_text(path)
     header: list[str] | None = None
     rows, lines = [], []
     with open(path, newline="", encoding="utf-8-sig") as file:
@@ -101,6 +110,7 @@ def _read_rows(
                     continue
                 if header is None:
                     header = [name.strip() for name in row]
+                    _check_header(path, header)
                     continue
                 if len(row) != len(header):
                     raise DataError(
@@ -132,21 +142,46 @@ def _read_rows(
     return header, rows, lines
 
 
+def _check_text(path: Path) -> None:
+    # NOTE: a zero byte in the first block is git's test for binary data.
+    # It is what tells an IDX file (00 00 08 03 ...) from text: its bytes
+    # are valid UTF-8, and would be read as a header of control characters.
+    with open(path, "rb") as file:
+        start = file.read(8192)
+    zero = start.find(b"\0")
+    if zero >= 0:
+        raise DataError(
+            f"load_csv: {path} is not a CSV file: it holds binary data (a zero "
+            f"byte at offset {zero}), as IDX, NPZ and image files do; a CSV "
+            "file is UTF-8 text (a text file saved as UTF-16 has zero bytes "
+            "too: save it as UTF-8)"
+        )
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    counts = Counter(header)
+    for name in header:
+        if counts[name] > 1:
+            # NOTE: refused rather than read: by name, one of the columns
+            # would silently stand for all of them.
+            places = [str(i) for i, other in enumerate(header) if other == name]
+            raise DataError(
+                f"load_csv: {path} has {len(places)} columns named {name!r} "
+                f"(indexes {' and '.join(places)}); columns are found by "
+                "name, so each needs its own: rename all but one"
+            )
+
+
 def _target_column(path: Path, header: list[str], target: Any) -> int:
     if isinstance(target, str):
-        found = [i for i, name in enumerate(header) if name == target.strip()]
-        if not found:
-            raise DataError(
+        if target.strip() not in header:
+            raise MissingColumnError(
                 f"load_csv: {path} has no column {target!r}; its columns are "
                 f"{_listed(header)}. Pass target= one of these names, or a "
-                "column index"
+                "column index",
+                header,
             )
-        if len(found) > 1:
-            raise DataError(
-                f"load_csv: {path} has {len(found)} columns named {target!r} "
-                f"(indexes {found}); pass target= as an index"
-            )
-        return found[0]
+        return header.index(target.strip())
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
         raise TypeError(
             "load_csv: target must be a column name (str) or index (int), "
@@ -161,7 +196,7 @@ def _target_column(path: Path, header: list[str], target: Any) -> int:
     return int(target) % n
 
 
-def _parse_features(
+def parse_features(
     path: Path,
     header: list[str],
     rows: list[list[str]],
@@ -169,6 +204,7 @@ def _parse_features(
     features: list[int],
     dtype: np.dtype[Any],
 ) -> np.ndarray:
+    """The ``features`` columns of ``rows`` as numbers; errors name line and column."""
     values = []
     for row, line in zip(rows, lines, strict=True):
         try:
@@ -224,7 +260,7 @@ def _not_a_number(
                 f"load_csv: {path}, line {line}, column {header[i]!r} (index "
                 f"{i}): the value {problem}; feature columns must be numeric "
                 "(fill in or drop the row, encode the column as numbers, or "
-                "choose it as target=)"
+                "make it the target column)"
             )
     raise AssertionError("a feature value failed to parse but none is bad")
 

@@ -59,7 +59,7 @@ _LINEAR = (
     "conv_transpose3d",
     "sigmoid",
 )
-_NONLINEARITIES = (*_LINEAR, "tanh", "relu", "leaky_relu", "selu")
+_NONLINEARITIES = (*_LINEAR, "tanh", "relu", "leaky_relu", "selu", "gelu", "elu")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -77,7 +77,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     relu                          √2
     leaky_relu                    √(2 / (1 + negative_slope²))
     selu                          3/4
+    gelu                          1 / √(1/3 + 1/(2π√3)) ≈ 1.5335
+    elu                           1 / √E[elu(z)²] ≈ 1.2452 (alpha 1)
     ============================  ===============================
+
+    PyTorch's table stops at selu. The gains of gelu and elu follow
+    Kaiming's criterion, which also gives relu's √2 and leaky_relu's value:
+    gain = 1 / √E[f(z)²] for z ~ N(0, 1), so that weights of variance
+    gain² / fan_in keep the next layer's pre-activations at variance 1.
 
     Parameters
     ----------
@@ -85,7 +92,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         The name, as in the table (the function names of ``chainrule.nn``
         in lower case).
     param
-        For ``leaky_relu``: its negative slope (default 0.01).
+        For ``leaky_relu``: its negative slope (default 0.01); for ``elu``:
+        its alpha (default 1.0).
 
     Examples
     --------
@@ -102,22 +110,46 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-            raise ValueError(
-                f"calculate_gain: param is the negative slope of leaky_relu and "
-                f"must be a number, got {param!r}"
-            )
+        slope = _gain_param(param, 0.01, "the negative slope of leaky_relu")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         # NOTE: 3/4, as PyTorch chose it, which makes SELU networks train
         # more stably than the self-normalizing value 1 (with kaiming_normal_
         # and mode="fan_in", gain 1 gives LeCun's initialisation).
         return 3.0 / 4
+    if nonlinearity == "gelu":
+        # NOTE: E[gelu(z)²] = E[z² Φ(z)²] = 1/3 + 1/(2π√3) for the exact
+        # GELU; its tanh approximation's gain differs in the fifth digit.
+        return 1.0 / math.sqrt(1.0 / 3 + 1.0 / (2 * math.pi * math.sqrt(3.0)))
+    if nonlinearity == "elu":
+        alpha = _gain_param(param, 1.0, "the alpha of elu")
+        # NOTE: E[e^(tz); z < 0] = e^(t²/2) P(z < -t) gives, over z < 0,
+        # E[alpha² (e^z - 1)²] = alpha² (e² P(z < -2) - 2 √e P(z < -1) + 1/2);
+        # z > 0 adds 1/2.
+        negative = (
+            math.e**2 * _normal_below(-2.0)
+            - 2 * math.sqrt(math.e) * _normal_below(-1.0)
+            + 0.5
+        )
+        return 1.0 / math.sqrt(0.5 + alpha**2 * negative)
     raise ValueError(
         f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; use one of "
         + ", ".join(map(repr, _NONLINEARITIES))
     )
+
+
+def _normal_below(x: float) -> float:
+    """P(z < x) for z ~ N(0, 1)."""
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def _gain_param(param: Any, default: float, meaning: str) -> float:
+    value = default if param is None else param
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(
+            f"calculate_gain: param is {meaning} and must be a number, got {param!r}"
+        )
+    return float(value)
 
 
 def calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
@@ -296,8 +328,8 @@ def kaiming_uniform_(
         ``"fan_in"`` (default) keeps the forward activations' magnitude,
         ``"fan_out"`` the backward gradients'.
     nonlinearity
-        The activation after the layer, for :func:`calculate_gain`:
-        ``"relu"`` or ``"leaky_relu"`` (default) usually.
+        The activation after the layer, any name :func:`calculate_gain`
+        knows: ``"relu"`` or ``"leaky_relu"`` (default) usually.
     generator
         Where to draw from; default ``cr.default_generator()``.
     """
@@ -380,4 +412,8 @@ def _kaiming_std(
         )
     fan_in, fan_out = calculate_fan_in_and_fan_out(array)
     fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    # NOTE: ``a`` is leaky_relu's slope only, as documented; passed on to
+    # every nonlinearity (as PyTorch does, where the others ignore it) its
+    # default 0 would be elu's alpha.
+    param = a if nonlinearity == "leaky_relu" else None
+    return calculate_gain(nonlinearity, param) / math.sqrt(fan)
