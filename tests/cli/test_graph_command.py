@@ -148,7 +148,7 @@ def test_a_function_of_several_inputs_is_drawn_op_by_op(
         (["--model", "{file}:net"], "--input-shape"),
         (["--model", "{file}:net", "--input-shape", "2,7"], "calling net on inputs"),
         (["--model", "{file}:NeedsArgs", "--input-shape", "2,6"], "needs arguments"),
-        (["--output", "{missing_dir}/graph.png"], "No such file"),
+        (["--output", "{missing_dir}/graph.png"], "no such folder"),
     ],
 )
 def test_bad_usage_exits_2_with_a_message(

@@ -16,6 +16,11 @@ def os_error_message(error: OSError) -> str:
     if error.filename is None or error.strerror is None:
         return str(error)
     if isinstance(error, FileNotFoundError):
+        from pathlib import Path
+
+        parent = Path(error.filename).parent
+        if not parent.exists():
+            return f"no such folder: {parent} (for {error.filename})"
         return f"no such file: {error.filename}"
     if isinstance(error, IsADirectoryError):
         return f"{error.filename} is a directory, not a file"
