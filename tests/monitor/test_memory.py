@@ -120,10 +120,9 @@ def test_an_mlp_with_its_loss_byte_for_byte() -> None:
 
     # By hand, float64 = 8 bytes: the batch (5·3) and W1 (4·3) for the first
     # layer, ReLU's output (5·4), which the second layer keeps too (counted
-    # once) with W2 (2·4), log_softmax's output (5·2), and the scalar the
-    # mean divides by.
-    hand = 8 * (15 + 12) + 8 * 20 + 8 * 8 + 8 * 10 + 8
-    assert report.total_bytes == hand == 528
+    # once) with W2 (2·4), and the logits (5·2) the loss keeps.
+    hand = 8 * (15 + 12) + 8 * 20 + 8 * 8 + 8 * 10
+    assert report.total_bytes == hand == 520
     relu, second = report.nodes[1], report.nodes[2]
     assert (relu.op, second.op) == ("ReLU", "Linear")
     assert second.saved[0].shared_with == 1

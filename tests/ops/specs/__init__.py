@@ -9,6 +9,7 @@ from tests.ops.specs import (
     arithmetic,
     elementwise,
     indexing,
+    loss,
     normalization,
     reduction,
     shape,
@@ -22,6 +23,7 @@ OP_TABLE = [
     *shape.SPECS,
     *indexing.SPECS,
     *normalization.SPECS,
+    *loss.SPECS,
 ]
 
 names = [spec.name for spec in OP_TABLE]
