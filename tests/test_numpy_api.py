@@ -166,8 +166,26 @@ def test_out_argument_is_refused() -> None:
 
 def test_ufunc_methods_are_refused_with_the_reduction_to_use() -> None:
     x = cr.tensor([0.5, 1.0], requires_grad=True)
-    with pytest.raises(NotDifferentiableError, match=r"np\.add\.reduce.*cr\.sum"):
-        np.add.reduce(x)
+    with pytest.raises(NotDifferentiableError, match=r"np\.add\.accumulate.*cr\.sum"):
+        np.add.accumulate(x)
+    with pytest.raises(NotDifferentiableError, match=r"np\.multiply\.reduce"):
+        np.multiply.reduce(x)
+
+
+def test_reduce_of_add_maximum_and_minimum_are_the_reductions() -> None:
+    a = np.array([[0.5, 3.0, -1.0], [2.0, 1.0, 4.0]])
+    x = cr.tensor(a, requires_grad=True)
+    for ufunc, kwargs in [
+        (np.add, {}),
+        (np.add, {"axis": 1, "keepdims": True}),
+        (np.maximum, {"axis": None}),
+        (np.minimum, {"axis": -1}),
+    ]:
+        result = ufunc.reduce(x, **kwargs)
+        assert result.requires_grad
+        np.testing.assert_array_equal(result.data, ufunc.reduce(a, **kwargs))
+    np.add.reduce(x, axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 3)))
 
 
 def test_unsupported_keyword_is_named() -> None:

@@ -331,9 +331,10 @@ def _minus_max(x: Any, axis: int | None) -> Any:
     # mathematically unchanged: the factor exp(-max) cancels.
     # NOTE: integer input is normalized in float64, as np.exp would do;
     # initial=-inf lets the maximum of an empty axis exist.
+    # (The ufunc's own reduce: np.max adds a Python layer, about 1 us a call.)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    return x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    return x - np.maximum.reduce(x, axis=axis, keepdims=True, initial=-np.inf)
 
 
 def _setting(op: str, name: str, value: Any) -> float:

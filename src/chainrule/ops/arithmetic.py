@@ -250,13 +250,15 @@ class Linear(Function):
         if x.ndim == 1:
             grad_w = grad[:, None] * x if need_w else None
             grad_b = grad if need_b and need_b[0] else None
-        else:
+            return (grad_x, grad_w, grad_b) if need_b else (grad_x, grad_w)
+
+        if x.ndim > 2:
             # Batch axes flattened: one matrix product for any batch shape.
             # (Not reshape(-1, n): -1 is ambiguous for an empty batch.)
             n = math.prod(x.shape[:-1])
-            rows = grad.reshape(n, grad.shape[-1])
-            grad_w = rows.T @ x.reshape(n, x.shape[-1]) if need_w else None
-            grad_b = rows.sum(axis=0) if need_b and need_b[0] else None
+            grad, x = grad.reshape(n, grad.shape[-1]), x.reshape(n, x.shape[-1])
+        grad_w = grad.T @ x if need_w else None
+        grad_b = np.add.reduce(grad, axis=0) if need_b and need_b[0] else None
 
         if need_b:
             return grad_x, grad_w, grad_b

@@ -31,7 +31,7 @@ class LabelCrossEntropy(Function):
         self.labels, self.reduction = labels, reduction
         self.save_for_backward(x)
         shifted = _minus_max(x, 1)
-        totals = np.exp(shifted).sum(axis=1)
+        totals = np.add.reduce(np.exp(shifted), axis=1)
 
         losses = np.log(totals) - shifted[np.arange(len(labels)), labels]
         if reduction == "none":
@@ -45,7 +45,7 @@ class LabelCrossEntropy(Function):
         rows = np.arange(len(labels))
         if type(x) is np.ndarray:
             local = np.exp(_minus_max(x, 1))
-            local /= local.sum(axis=1, keepdims=True)
+            local /= np.add.reduce(local, axis=1, keepdims=True)
             local[rows, labels] -= 1
         else:
             # A recorded backward: softmax of the input as an op, so that the
