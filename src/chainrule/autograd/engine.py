@@ -50,11 +50,18 @@ def run_backward(
     """
     sink = _Sink(inputs, create_graph)
 
-    buffers: dict[Function, list[Any]] = {}
+    # NOTE: a node's incoming gradient waits in ``buffers``: the array itself
+    # for a node of one output (nearly all), a list of one slot per output
+    # otherwise. Skipping the one-slot list saves a list and two index
+    # operations per node on the hottest loop.
+    buffers: dict[Function, Any] = {}
     for root, grad in zip(roots, root_grads, strict=True):
         node = root._node
         if node is None:
             sink.leaf(root, grad, ())
+            continue
+        if node._n_outputs == 1:
+            buffers[node] = _add(buffers.get(node), grad)
             continue
         slots = buffers.get(node)
         if slots is None:
@@ -86,15 +93,16 @@ def run_backward(
             edges = node.edges
             grads_in = None
             if slots is not None:
-                if node._hooks is not None:
-                    slots = _node_hooks(node, slots)
-                if sink.watches_nodes:
-                    sink.node_output(node, slots)
+                single = node._n_outputs == 1
+                if node._hooks is not None or sink.watches_nodes:
+                    slots = _observe(node, [slots] if single else slots, sink)
+                    if single:
+                        slots = slots[0]
                 # NOTE: the common case (one output, a tuple of one gradient
                 # per input returned) costs no call besides backward itself.
                 in_backward = True
-                if node._n_outputs == 1:
-                    grads_in = node.backward(slots[0])
+                if single:
+                    grads_in = node.backward(slots)
                 else:
                     grads_in = _call_backward(node, slots, create_graph)
                 in_backward = False
@@ -106,7 +114,9 @@ def run_backward(
                 elif len(grads_in) != len(edges):
                     grads_in = _check_returned(node, grads_in)
                 if check:
-                    anomaly.check_gradients(node, slots, grads_in)
+                    anomaly.check_gradients(
+                        node, [slots] if single else slots, grads_in
+                    )
 
             k = -1
             for edge in edges:
@@ -129,12 +139,16 @@ def run_backward(
                         sink.leaf(target, grad, node._saved or ())
                     continue
                 if grad is not None:
-                    slots = buffers.get(target)
-                    if slots is None:
-                        slots = buffers[target] = [None] * target._n_outputs
-                    previous = slots[index]
-                    # NOTE: never in place: a gradient may be shared.
-                    slots[index] = grad if previous is None else previous + grad
+                    # NOTE: never added in place: a gradient may be shared.
+                    if target._n_outputs == 1:
+                        previous = buffers.get(target)
+                        buffers[target] = grad if previous is None else previous + grad
+                    else:
+                        slots = buffers.get(target)
+                        if slots is None:
+                            slots = buffers[target] = [None] * target._n_outputs
+                        previous = slots[index]
+                        slots[index] = grad if previous is None else previous + grad
                 remaining = dependencies[target] - 1
                 if remaining:
                     dependencies[target] = remaining
@@ -148,6 +162,8 @@ def run_backward(
         for node in ends:
             slots = buffers.get(node)
             if slots is not None:
+                if node._n_outputs == 1:
+                    slots = [slots]
                 if node._hooks is not None:
                     slots = _node_hooks(node, slots)
                 sink.node_output(node, slots)
@@ -366,6 +382,15 @@ def _through_hooks(hooks: Any, grad: Any, create_graph: bool) -> Any:
             f"shape {wrapped.shape}; a hook must keep the shape (or return None)"
         )
     return result if create_graph else result._data
+
+
+def _observe(node: Function, slots: list[Any], sink: _Sink) -> list[Any]:
+    """Run a node's output hooks and let the sink see its output gradients."""
+    if node._hooks is not None:
+        slots = _node_hooks(node, slots)
+    if sink.watches_nodes:
+        sink.node_output(node, slots)
+    return slots
 
 
 def _call_backward(node: Function, slots: list[Any], create_graph: bool) -> Any:
