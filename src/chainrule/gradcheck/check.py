@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -222,11 +223,26 @@ def gradgradcheck(
 
 
 def _validate(eps: float, atol: float, rtol: float) -> None:
-    if not (np.isfinite(eps) and eps > 0):
+    if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"gradcheck: eps must be a positive finite number, got {eps}")
     for name, value in (("atol", atol), ("rtol", rtol)):
-        if not (np.isfinite(value) and value >= 0):
+        if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"gradcheck: {name} must be finite and >= 0, got {value}")
+
+
+def _mismatched(
+    analytical: np.ndarray, numerical: np.ndarray, rtol: float, atol: float
+) -> np.ndarray:
+    """Where ``|analytical - numerical| > atol + rtol·|numerical|``.
+
+    np.isclose's rule, with equal infinities and nan = nan counted as equal,
+    but without its Python overhead (15 us a call, a tenth of fast mode).
+    """
+    with np.errstate(invalid="ignore"):
+        close = np.abs(analytical - numerical) <= atol + rtol * np.abs(numerical)
+    close |= analytical == numerical
+    close |= np.isnan(analytical) & np.isnan(numerical)
+    return ~close
 
 
 def _check(
@@ -302,7 +318,7 @@ def _full(
         for k, out in enumerate(outputs):
             a = analytical[k][t]
             n = differences.central[k]
-            mismatched = ~np.isclose(a, n, rtol=rtol, atol=atol, equal_nan=True)
+            mismatched = _mismatched(a, n, rtol, atol)
             block = Block(
                 output=names[k],
                 input=input_name,
@@ -375,7 +391,7 @@ def _fast(
                 input_shape=(),
                 analytical=a,
                 numerical=n,
-                mismatched=~np.isclose(a, n, rtol=rtol, atol=atol, equal_nan=True),
+                mismatched=_mismatched(a, n, rtol, atol),
             )
         )
     return GradcheckResult(blocks, eps, atol, rtol, mode="fast", notes=notes)

@@ -158,7 +158,9 @@ class MatMul(Function):
 
     def forward(self, x: Any, y: Any) -> Any:
         for operand in (x, y):
-            if np.asarray(operand).dtype.kind not in "biufc":
+            if type(operand) is not np.ndarray and (
+                np.asarray(operand).dtype.kind not in "biufc"
+            ):
                 raise DTypeError(
                     f"matmul: cannot multiply by {type(operand).__name__} "
                     f"{operand!r}; both operands must hold numbers"
