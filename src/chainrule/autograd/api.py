@@ -141,10 +141,16 @@ def seed_gradient(root: Any, gradient: Any, create_graph: bool, where: str) -> A
     data = root.data
     if gradient is None:
         if data.size != 1:
+            given, example = (
+                ("grad_outputs=", "cr.autograd.grad(y.sum(), x)")
+                if where == "grad"
+                else ("gradient=", "loss.sum().backward()")
+            )
             raise BackwardError(
                 f"{where}: the output has shape {data.shape}, so its gradient "
-                "must be given (gradient= of that shape); to differentiate a "
-                "sum or a mean, reduce first, e.g. loss.sum().backward()"
+                f"must be given ({given} of that shape); to differentiate a "
+                f"sum or a mean, reduce first, e.g. {example}; for every "
+                "output's gradient, use cr.func.jacobian"
             )
         seed: Any = np.ones(data.shape, data.dtype)
         return Tensor(seed) if create_graph else seed

@@ -25,7 +25,8 @@ costs what a first-order backward costs. See docs/higher_order.md.
 
 Where the output does not depend on a differentiated argument, the
 derivative is zeros (as in ``torch.func`` and JAX), with an
-:class:`UnusedInputWarning` at the outermost call.
+:class:`UnusedInputWarning` (from each transform that finds it, so nested
+transforms may warn more than once).
 
 >>> import chainrule as cr
 >>> f = lambda x: x**4
