@@ -367,7 +367,7 @@ def _fast(
     record: bool,
     notes: list[str],
 ) -> GradcheckResult:
-    rng = np.random.default_rng(seed)
+    rng = _seeded(seed)
     weights = [rng.standard_normal(out.size) for out in outputs]
     norm = np.sqrt(sum(float(w @ w) for w in weights)) or 1.0
     weights = [w / norm for w in weights]
@@ -377,12 +377,17 @@ def _fast(
     blocks = []
     for (input_name, tensor), vjp in zip(targets, products, strict=True):
         direction = rng.standard_normal(tensor.shape)
-        direction /= np.linalg.norm(direction) or 1.0
+        direction /= math.sqrt(float(np.vdot(direction, direction))) or 1.0
         analytical = float(vjp @ direction.ravel())
         numerical = directional_derivatives(
             evaluate, tensor, direction, weights, eps, record
         )
         a, n = np.array([[analytical]]), np.array([[numerical]])
+        close = (
+            abs(analytical - numerical) <= atol + rtol * abs(numerical)
+            or analytical == numerical
+            or (math.isnan(analytical) and math.isnan(numerical))
+        )
         blocks.append(
             Block(
                 output="u . outputs",
@@ -391,10 +396,30 @@ def _fast(
                 input_shape=(),
                 analytical=a,
                 numerical=n,
-                mismatched=_mismatched(a, n, rtol, atol),
+                mismatched=np.array([[not close]]),
             )
         )
     return GradcheckResult(blocks, eps, atol, rtol, mode="fast", notes=notes)
+
+
+_generator = np.random.default_rng(0)
+_initial_states: dict[int, Any] = {}
+
+
+def _seeded(seed: int) -> np.random.Generator:
+    """A generator at the start of ``seed``'s stream, as default_rng(seed) is.
+
+    NOTE: default_rng builds its state from the seed through a SeedSequence
+    (about 8 us, a twentieth of a fast check); the state is computed once
+    per seed and set on one generator instead (under 1 us).
+    """
+    state = _initial_states.get(seed)
+    if state is None:
+        state = _initial_states[seed] = np.random.default_rng(seed).bit_generator.state
+        if len(_initial_states) > 64:
+            _initial_states.pop(next(iter(_initial_states)))
+    _generator.bit_generator.state = state
+    return _generator
 
 
 def _worst_entries(block: Block, count: int) -> list[Entry]:

@@ -125,27 +125,29 @@ def _nudged_outputs(
             "for central differences; pass a tensor that owns writable data "
             "(e.g. cr.tensor(array))"
         )
-    ups: list[list[np.ndarray]] = []
-    downs: list[list[np.ndarray]] = []
-    # NOTE: indexed by tuples, not through data.reshape(-1): for a transposed
-    # or Fortran-ordered array that reshape is a copy, and the nudges would
-    # never reach the tensor.
-    for j in columns:
-        index = np.unravel_index(j, data.shape)
-        original = data[index]
-        data[index] = original + eps
-        ups.append(outputs_as_arrays(evaluate_quietly(evaluate, record)))
-        data[index] = original - eps
-        downs.append(outputs_as_arrays(evaluate_quietly(evaluate, record)))
-        data[index] = original
-    return (
-        [_rows([u[k] for u in ups], n) for k, n in enumerate(sizes)],
-        [_rows([d[k] for d in downs], n) for k, n in enumerate(sizes)],
-    )
-
-
-def _rows(arrays: list[np.ndarray], size: int) -> np.ndarray:
-    return np.stack(arrays) if arrays else np.empty((0, size))
+    columns = list(columns)
+    ups = [np.empty((len(columns), n)) for n in sizes]
+    downs = [np.empty((len(columns), n)) for n in sizes]
+    # NOTE: a C-ordered array is nudged through a flat view. Any other
+    # layout is indexed by tuples: there reshape(-1) is a copy, and the
+    # nudges would never reach the tensor.
+    flat = data.reshape(-1) if data.flags.c_contiguous else None
+    # NOTE: grad mode is set once for all the calls, and each output is
+    # copied into its row as soon as it is computed (an output may be the
+    # nudged input itself, which the next nudge changes).
+    with enable_grad() if record else no_grad():
+        for r, j in enumerate(columns):
+            index: Any = j if flat is not None else np.unravel_index(j, data.shape)
+            where = flat if flat is not None else data
+            original = where[index]
+            where[index] = original + eps
+            for k, out in enumerate(evaluate(record)):
+                ups[k][r] = out._data.reshape(-1)
+            where[index] = original - eps
+            for k, out in enumerate(evaluate(record)):
+                downs[k][r] = out._data.reshape(-1)
+            where[index] = original
+    return ups, downs
 
 
 def analytical_jacobian(
