@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from typing import Any
 
 import numpy as np
@@ -126,6 +127,68 @@ def test_plain_values_and_tensors_are_not_registered() -> None:
     assert list(model.buffers()) == []
     assert model.state_dict() == {}
     assert model.size == 3
+
+
+class Layers(nn.Module):
+    """What the trial wrote: layers kept in a plain Python list."""
+
+    def __init__(self, container: Any) -> None:
+        super().__init__()
+        self.layers = container
+
+
+class TorchLayers(torch.nn.Module):
+    def __init__(self, container: Any) -> None:
+        super().__init__()
+        self.layers = container
+
+
+@pytest.mark.parametrize(
+    ("make", "remedy"),
+    [
+        (lambda: [nn.Linear(2, 2), nn.ReLU()], r"nn\.ModuleList\(\[\.\.\.\]\)"),
+        (lambda: (nn.Linear(2, 2),), r"nn\.ModuleList"),
+        (lambda: {"head": nn.Linear(2, 2)}, r"nn\.ModuleDict\(\{\.\.\.\}\)"),
+        (lambda: [nn.Parameter([1.0])], r"nn\.ParameterList\(\[\.\.\.\]\)"),
+        (lambda: {"w": nn.Parameter([1.0])}, r"nn\.ParameterList\(\.\.\.\)"),
+        (lambda: [[1, 2], ({"deep": nn.ReLU()},)], r"nn\.ModuleList"),
+        (lambda: {nn.ReLU()}, r"nn\.ModuleList"),
+    ],
+    ids=["list", "tuple", "dict", "parameters", "parameter dict", "nested", "set"],
+)
+def test_a_container_of_modules_or_parameters_is_refused(
+    make: Any, remedy: str
+) -> None:
+    with pytest.raises(TypeError, match=r"Layers\.layers: .* not registered") as info:
+        Layers(make())
+    assert re.search(rf"Use self\.layers = {remedy}", str(info.value)), info.value
+    assert "optimizer" in str(info.value)
+
+
+def test_torch_silently_ignores_what_chainrule_refuses() -> None:
+    # Why chainrule refuses: PyTorch registers nothing, and trains nothing.
+    twin = TorchLayers([torch.nn.Linear(2, 2)])
+    assert list(twin.parameters()) == [] and list(twin.state_dict()) == []
+    model = Layers(nn.ModuleList([nn.Linear(2, 2)]))
+    twin = TorchLayers(torch.nn.ModuleList([torch.nn.Linear(2, 2)]))
+    assert list(model.state_dict()) == list(twin.state_dict())
+
+
+def test_containers_without_modules_or_parameters_are_plain_attributes() -> None:
+    cycle: list[Any] = [1]
+    cycle.append(cycle)
+    for value in ([64, 32], (), {"lr": 0.1, "sizes": [cr.ones(2)]}, cycle, set()):
+        model = Layers(value)
+        assert model.layers is value
+        assert list(model.parameters()) == []
+
+
+def test_a_container_can_still_be_kept_unregistered_on_purpose() -> None:
+    model = nn.Module()
+    helpers = [nn.Linear(2, 2)]
+    object.__setattr__(model, "helpers", helpers)
+    assert model.helpers is helpers
+    assert list(model.parameters()) == []
 
 
 def test_registered_names_are_attributes_and_in_dir() -> None:
