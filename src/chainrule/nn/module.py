@@ -30,7 +30,8 @@ import numpy as np
 from chainrule.autograd.api import clear_grad
 from chainrule.autograd.hooks import HookDict, RemovableHandle
 from chainrule.autograd.inplace import note_write
-from chainrule.errors import StateDictError
+from chainrule.dtypes import to_dtype
+from chainrule.errors import DTypeError, StateDictError
 from chainrule.nn import hooks
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -420,6 +421,58 @@ class Module:
         for param in self.parameters():
             clear_grad(param, set_to_none)
 
+    # --- dtype ------------------------------------------------------------------
+
+    def to(
+        self: M,
+        *args: Any,
+        dtype: Any = None,
+        device: Any = None,
+        non_blocking: bool = False,
+    ) -> M:
+        """Cast every floating-point parameter and buffer to ``dtype``; returns self.
+
+        Takes PyTorch's forms, ``model.to(np.float32)``, ``model.to("cpu")``,
+        ``model.to("cpu", np.float32)``, ``model.to(tensor)`` (its dtype). The
+        cast is in place: the Parameter objects stay the same (their arrays
+        and gradients are replaced by cast ones), so an optimizer made before
+        keeps training them. Integer buffers (a batch count) are left as they
+        are. The only device is the CPU: another raises NotImplementedError.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from chainrule import nn
+        >>> layer = nn.Linear(3, 2)
+        >>> weight = layer.weight
+        >>> layer.to(np.float32).weight.dtype, layer.weight is weight
+        (dtype('float32'), True)
+        """
+        target = to_dtype(f"{type(self).__name__}.to", args, dtype, device)
+        if target is None:
+            return self
+        if target.kind != "f":
+            raise DTypeError(
+                f"{type(self).__name__}.to({target}): a module's weights must "
+                "stay floating point; pass np.float32 or np.float64 (cast "
+                "integer data yourself, outside the module)"
+            )
+
+        for tensor in [*self.parameters(), *self.buffers()]:
+            if tensor.dtype.kind == "f" and tensor.dtype != target:
+                tensor.data = tensor.data.astype(target)
+                if tensor.grad is not None:
+                    tensor.grad = Tensor(tensor.grad.data.astype(target))
+        return self
+
+    def float(self: M) -> M:
+        """Cast the floating-point parameters and buffers to float32, in place."""
+        return self.to(np.float32)
+
+    def double(self: M) -> M:
+        """Cast the floating-point parameters and buffers to float64, in place."""
+        return self.to(np.float64)
+
     # --- saving and loading -----------------------------------------------------
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -576,8 +629,8 @@ def _refuse_unregistered(module: Module, name: str, value: Any) -> None:
     raise TypeError(
         f"cannot assign a {kind} holding {what} to {type(module).__name__}.{name}: "
         f"the {what} inside a plain {kind} are not registered, so parameters() "
-        "(what an optimizer trains), state_dict() and train()/eval() would "
-        f"not see them. Use self.{name} = {remedy}. (To keep a reference "
+        "(what an optimizer trains), state_dict(), train()/eval() and to() "
+        f"would not see them. Use self.{name} = {remedy}. (To keep a reference "
         f"without registering it, on purpose: object.__setattr__(self, "
         f"{name!r}, value).)"
     )
