@@ -673,40 +673,113 @@ class Tensor:
     def relu(self) -> Tensor:
         return _activation.relu(self)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _activation.softmax(self, axis)
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return _activation.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _activation.log_softmax(self, axis)
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return _activation.log_softmax(self, axis, dim=dim)
 
-    # --- reductions -------------------------------------------------------------
+    # --- reductions: NumPy's axis/keepdims, or PyTorch's dim/keepdim -------------
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.sum(self, axis, keepdims)
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.mean(self, axis, keepdims)
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.max(self, axis, keepdims)
+    def max(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The largest values over ``axis``; ``dim=`` raises (see ``cr.max``)."""
+        return _reduction.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.min(self, axis, keepdims)
+    def min(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The smallest values over ``axis``; ``dim=`` raises (see ``cr.max``)."""
+        return _reduction.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _reduction.var(self, axis, ddof=ddof, keepdims=keepdims)
+    def var(
+        self,
+        axis: Axis = None,
+        ddof: int = 0,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int | None = None,
+    ) -> Tensor:
+        return _reduction.var(
+            self, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        )
 
-    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _reduction.std(self, axis, ddof=ddof, keepdims=keepdims)
+    def std(
+        self,
+        axis: Axis = None,
+        ddof: int = 0,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int | None = None,
+    ) -> Tensor:
+        return _reduction.std(
+            self, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        )
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.logsumexp(self, axis, keepdims)
+    def logsumexp(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _reduction.argmax(self, axis, keepdims)
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _reduction.argmin(self, axis, keepdims)
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return Tensor(self.data.any(axis=axis, keepdims=keepdims))
@@ -736,11 +809,11 @@ class Tensor:
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return _shape.swapaxes(self, axis1, axis2)
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        return _shape.squeeze(self, axis)
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        return _shape.squeeze(self, axis, dim=dim)
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        return _shape.unsqueeze(self, axis)
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        return _shape.unsqueeze(self, axis, dim=dim)
 
     def expand(self, *shape: Any) -> Tensor:
         return _shape.expand(self, *shape)
@@ -748,8 +821,17 @@ class Tensor:
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _shape.broadcast_to(self, tuple(shape))
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        return _shape.flatten(self, start_axis, end_axis)
+    def flatten(
+        self,
+        start_axis: int = 0,
+        end_axis: int = -1,
+        *,
+        start_dim: int | None = None,
+        end_dim: int | None = None,
+    ) -> Tensor:
+        return _shape.flatten(
+            self, start_axis, end_axis, start_dim=start_dim, end_dim=end_dim
+        )
 
     def __getitem__(self, index: Any) -> Tensor:
         return _indexing.getitem(self, index)
