@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 from chainrule.errors import BackwardError, DTypeError, ShapeError
@@ -305,3 +308,92 @@ def test_bad_reshape_and_gradient_arguments_are_named() -> None:
         (x * 2).backward(gradient=[[1, 1], [1]])
     with pytest.raises(DTypeError, match="matmul: cannot multiply by str"):
         x @ "a"
+
+
+# --- PyTorch's names: dim, numel, float, double, to ------------------------------
+
+SHAPES = [(), (0,), (3,), (2, 0, 4), (2, 3, 4)]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_dim_numel_size_and_shape_match_torch(shape: tuple[int, ...]) -> None:
+    t, theirs = cr.zeros(*shape), torch.zeros(shape)
+    assert t.dim() == theirs.dim() and t.numel() == theirs.numel()
+    # NOTE: .size is NumPy's attribute, the element count; torch's size() is shape.
+    assert t.size == theirs.numel()
+    assert t.shape == tuple(theirs.size())
+
+
+CASTS = [
+    ("float", lambda t: t.float(), np.float32),
+    ("double", lambda t: t.double(), np.float64),
+    ("to(np.float32)", lambda t: t.to(np.float32), np.float32),
+    ("to('float32')", lambda t: t.to("float32"), np.float32),
+    ("to(dtype=)", lambda t: t.to(dtype=np.float32), np.float32),
+    ("to('cpu', dtype)", lambda t: t.to("cpu", np.float32), np.float32),
+    (
+        "to(device=, dtype=)",
+        lambda t: t.to(device="cpu:0", dtype=np.float32),
+        np.float32,
+    ),
+    ("to(other)", lambda t: t.to(cr.zeros(1, dtype=np.float32)), np.float32),
+]
+
+
+@pytest.mark.parametrize(
+    ("cast", "dtype"), [(c, d) for _, c, d in CASTS], ids=[n for n, _, _ in CASTS]
+)
+@pytest.mark.parametrize("source", [np.float64, np.float32])
+def test_casts_match_torch_in_values_dtype_and_gradient(
+    cast: Any, dtype: Any, source: Any
+) -> None:
+    values = np.array([[1.0, -2.5], [3.25, 1e-3]], dtype=source)
+    t = cr.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    y = cast(t)
+    y_torch = theirs.to(getattr(torch, np.dtype(dtype).name))
+    assert y.dtype == dtype and str(y_torch.dtype) == f"torch.{np.dtype(dtype)}"
+    np.testing.assert_array_equal(y.data, y_torch.detach().numpy())
+
+    (y * y).sum().backward()
+    (y_torch * y_torch).sum().backward()
+    assert t.grad is not None and t.grad.dtype == source
+    np.testing.assert_allclose(t.grad.data, theirs.grad.numpy(), rtol=1e-6)
+
+
+def test_to_without_a_change_of_dtype_returns_the_tensor_itself() -> None:
+    t = cr.tensor([1.0, 2.0], requires_grad=True)
+    assert t.to("cpu") is t and t.to("cpu:0") is t
+    assert t.double() is t and t.to(np.float64) is t
+    copied = t.to("cpu", copy=True, non_blocking=True)
+    assert copied is not t and copied.data is not t.data
+    assert copied.grad_fn is not None, "a copy stays in the graph"
+
+
+def test_to_an_integer_dtype_gives_a_tensor_without_grad() -> None:
+    t = cr.tensor([1.5, -2.5], requires_grad=True)
+    y = t.to(np.int64)
+    assert y.dtype == np.int64 and not y.requires_grad
+    assert y.tolist() == torch.tensor([1.5, -2.5]).to(torch.int64).tolist()
+    assert cr.tensor([1, 2]).float().dtype == np.float32
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:1", "mps", 0])
+def test_to_another_device_is_a_named_gap(device: Any) -> None:
+    t = cr.ones(2)
+    with pytest.raises(NotImplementedError, match="NumPy on the CPU"):
+        t.to(device)
+    with pytest.raises(NotImplementedError, match=r"device .* is not available"):
+        t.to(device=device, dtype=np.float32)
+
+
+def test_to_refuses_what_is_neither_a_dtype_nor_a_device() -> None:
+    t = cr.ones(2)
+    with pytest.raises(TypeError, match=r"cannot read torch\.float32 as a dtype"):
+        t.to(torch.float32)
+    with pytest.raises(TypeError, match="more than one dtype or device"):
+        t.to(np.float32, np.float64)
+    with pytest.raises(TypeError, match="at most a device and a dtype"):
+        t.to("cpu", np.float32, False)
+    with pytest.raises(TypeError, match="device must be a string"):
+        t.to(device=1.5)

@@ -11,7 +11,13 @@
 """
 
 from chainrule import autograd, data, func, functional, io, monitor, nn, optim, viz
-from chainrule.autograd import Function, enable_grad, is_grad_enabled, no_grad
+from chainrule.autograd import (
+    Function,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.creation import (
     arange,
     default_generator,
@@ -172,6 +178,7 @@ __all__ = [
     "save",
     "scatter_add",
     "set_default_dtype",
+    "set_grad_enabled",
     "sigmoid",
     "sin",
     "softmax",

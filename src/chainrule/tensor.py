@@ -13,6 +13,7 @@ flowing. See ``chainrule.numpy_api`` for what NumPy functions dispatch to.
 
 from __future__ import annotations
 
+import builtins
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from chainrule.autograd.api import seed_gradient
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.hooks import HookDict, RemovableHandle
 from chainrule.autograd.inplace import note_write
-from chainrule.dtypes import get_default_dtype, is_differentiable_dtype
+from chainrule.dtypes import get_default_dtype, is_differentiable_dtype, to_dtype
 from chainrule.errors import (
     BackwardError,
     DTypeError,
@@ -172,7 +173,20 @@ class Tensor:
 
     @property
     def size(self) -> int:
+        """The number of elements, NumPy's ``size`` (PyTorch's ``numel()``).
+
+        NOTE: an attribute, as on an ndarray, so backward rules written in
+        NumPy read it on Tensors too; PyTorch's ``t.size()`` is ``t.shape``.
+        """
         return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes, ``ndim`` (PyTorch's name)."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """The number of elements, ``size`` (PyTorch's name)."""
+        return self._data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -241,6 +255,48 @@ class Tensor:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
+    def to(
+        self,
+        *args: Any,
+        dtype: Any = None,
+        device: Any = None,
+        copy: bool = False,
+        non_blocking: bool = False,
+    ) -> Tensor:
+        """This tensor in another dtype, with PyTorch's forms of ``to``.
+
+        ``t.to(np.float32)``, ``t.to("cpu")``, ``t.to("cpu", np.float32)``,
+        ``t.to(other)`` (other's dtype), or the keywords. The cast is an op:
+        gradients flow back between float dtypes. Without a change of dtype
+        the result is this tensor itself, unless ``copy=True``.
+
+        The only device is the CPU: chainrule runs on NumPy, so another
+        device (``"cuda"``, ``"mps"``) raises NotImplementedError.
+        ``non_blocking`` is accepted and means nothing here.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import chainrule as cr
+        >>> t = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> t.to(np.float32)
+        tensor([1., 2.], dtype=float32, grad_fn=<AsTypeBackward>)
+        >>> t.to("cpu") is t
+        True
+        """
+        target = to_dtype("Tensor.to", args, dtype, device)
+        if target is None or target == self._data.dtype:
+            return self.clone() if copy else self
+        return _elementwise.astype(self, target)
+
+    def float(self) -> Tensor:
+        """This tensor in float32, ``to(np.float32)`` (gradients flow back)."""
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        """This tensor in float64, ``to(np.float64)`` (gradients flow back)."""
+        return self.to(np.float64)
+
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
@@ -262,7 +318,7 @@ class Tensor:
     def __round__(self, ndigits: int | None = None) -> Any:
         return round(self.item(), ndigits)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
     def __int__(self) -> int:
@@ -617,40 +673,113 @@ class Tensor:
     def relu(self) -> Tensor:
         return _activation.relu(self)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _activation.softmax(self, axis)
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return _activation.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _activation.log_softmax(self, axis)
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return _activation.log_softmax(self, axis, dim=dim)
 
-    # --- reductions -------------------------------------------------------------
+    # --- reductions: NumPy's axis/keepdims, or PyTorch's dim/keepdim -------------
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.sum(self, axis, keepdims)
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.mean(self, axis, keepdims)
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.max(self, axis, keepdims)
+    def max(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The largest values over ``axis``; ``dim=`` raises (see ``cr.max``)."""
+        return _reduction.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.min(self, axis, keepdims)
+    def min(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The smallest values over ``axis``; ``dim=`` raises (see ``cr.max``)."""
+        return _reduction.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _reduction.var(self, axis, ddof=ddof, keepdims=keepdims)
+    def var(
+        self,
+        axis: Axis = None,
+        ddof: int = 0,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int | None = None,
+    ) -> Tensor:
+        return _reduction.var(
+            self, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        )
 
-    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _reduction.std(self, axis, ddof=ddof, keepdims=keepdims)
+    def std(
+        self,
+        axis: Axis = None,
+        ddof: int = 0,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int | None = None,
+    ) -> Tensor:
+        return _reduction.std(
+            self, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction
+        )
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _reduction.logsumexp(self, axis, keepdims)
+    def logsumexp(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _reduction.argmax(self, axis, keepdims)
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _reduction.argmin(self, axis, keepdims)
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _reduction.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return Tensor(self.data.any(axis=axis, keepdims=keepdims))
@@ -680,11 +809,11 @@ class Tensor:
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return _shape.swapaxes(self, axis1, axis2)
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        return _shape.squeeze(self, axis)
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        return _shape.squeeze(self, axis, dim=dim)
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        return _shape.unsqueeze(self, axis)
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        return _shape.unsqueeze(self, axis, dim=dim)
 
     def expand(self, *shape: Any) -> Tensor:
         return _shape.expand(self, *shape)
@@ -692,8 +821,17 @@ class Tensor:
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _shape.broadcast_to(self, tuple(shape))
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        return _shape.flatten(self, start_axis, end_axis)
+    def flatten(
+        self,
+        start_axis: int = 0,
+        end_axis: int = -1,
+        *,
+        start_dim: int | None = None,
+        end_dim: int | None = None,
+    ) -> Tensor:
+        return _shape.flatten(
+            self, start_axis, end_axis, start_dim=start_dim, end_dim=end_dim
+        )
 
     def __getitem__(self, index: Any) -> Tensor:
         return _indexing.getitem(self, index)

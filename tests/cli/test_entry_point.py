@@ -8,11 +8,16 @@ exit) shows as it would on a terminal.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+
+import chainrule as cr
+from chainrule.cli import version
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "chainrule"
@@ -77,3 +82,26 @@ def test_bad_usage_exits_2_with_a_message_and_no_traceback(
     assert message in done.stderr, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert list(tmp_path.iterdir()) == [], "a refused command left files behind"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_version_prints_the_version_and_exits_0(command, tmp_path) -> None:
+    done = chainrule(command, "--version", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"chainrule {version()}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", version())
+
+
+def test_version_comes_from_the_installed_distribution(monkeypatch) -> None:
+    monkeypatch.setattr(metadata, "version", lambda name: "9.8.7")
+    assert version() == "9.8.7"
+
+
+def test_version_without_an_installed_distribution_is_the_packages(
+    monkeypatch,
+) -> None:
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    assert version() == cr.__version__

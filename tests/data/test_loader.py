@@ -228,3 +228,32 @@ def test_repr() -> None:
         "DataLoader(TensorDataset(3 samples: (3, 2) float32, (3,) int64), "
         "batch_size=2, shuffle=True, drop_last=False)"
     )
+
+
+def test_main_process_loading_is_accepted_as_pytorch_spells_it() -> None:
+    data = numbered(5)
+    loader = DataLoader(data, batch_size=2, num_workers=0, pin_memory=False)
+    twin = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(data.tensors[1].data)),
+        batch_size=2,
+        num_workers=0,
+        pin_memory=False,
+    )
+    assert epoch_labels(loader) == [y.tolist() for (y,) in twin]
+    assert (loader.num_workers, loader.pin_memory) == (0, False)
+
+
+def test_worker_processes_are_a_named_gap() -> None:
+    with pytest.raises(NotImplementedError, match=r"num_workers=2 .*main process"):
+        DataLoader(numbered(4), num_workers=2)
+    with pytest.raises(ArgumentError, match="num_workers must be 0 or more, got -1"):
+        DataLoader(numbered(4), num_workers=-1)
+    with pytest.raises(TypeError, match="num_workers must be an int, got float"):
+        DataLoader(numbered(4), num_workers=1.0)  # type: ignore[arg-type]
+
+
+def test_pin_memory_warns_that_it_does_nothing() -> None:
+    with pytest.warns(UserWarning, match="pin_memory=True does nothing") as caught:
+        loader = DataLoader(numbered(4), batch_size=4, pin_memory=True)
+    assert caught[0].filename == __file__
+    assert epoch_labels(loader) == [[0, 1, 2, 3]]

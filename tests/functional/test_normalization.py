@@ -106,7 +106,7 @@ def test_batch_norm_gradcheck() -> None:
 
 
 def test_batch_norm_errors_name_the_shapes() -> None:
-    with pytest.raises(ValueError, match=r"more than one value per channel.*\(1, 3\)"):
+    with pytest.raises(ShapeError, match=r"more than 1 value per channel.*\(1, 3\)"):
         F.batch_norm(cr.zeros(1, 3), None, None, training=True)
     with pytest.raises(ValueError, match="running_mean and running_var"):
         F.batch_norm(cr.zeros(4, 3), None, None, training=False)

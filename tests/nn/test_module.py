@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.errors import StateDictError
+from chainrule.errors import DTypeError, StateDictError
 from tests.nn.reference import check_against_torch, copy_weights
 
 
@@ -126,6 +127,68 @@ def test_plain_values_and_tensors_are_not_registered() -> None:
     assert list(model.buffers()) == []
     assert model.state_dict() == {}
     assert model.size == 3
+
+
+class Layers(nn.Module):
+    """What the trial wrote: layers kept in a plain Python list."""
+
+    def __init__(self, container: Any) -> None:
+        super().__init__()
+        self.layers = container
+
+
+class TorchLayers(torch.nn.Module):
+    def __init__(self, container: Any) -> None:
+        super().__init__()
+        self.layers = container
+
+
+@pytest.mark.parametrize(
+    ("make", "remedy"),
+    [
+        (lambda: [nn.Linear(2, 2), nn.ReLU()], r"nn\.ModuleList\(\[\.\.\.\]\)"),
+        (lambda: (nn.Linear(2, 2),), r"nn\.ModuleList"),
+        (lambda: {"head": nn.Linear(2, 2)}, r"nn\.ModuleDict\(\{\.\.\.\}\)"),
+        (lambda: [nn.Parameter([1.0])], r"nn\.ParameterList\(\[\.\.\.\]\)"),
+        (lambda: {"w": nn.Parameter([1.0])}, r"nn\.ParameterList\(\.\.\.\)"),
+        (lambda: [[1, 2], ({"deep": nn.ReLU()},)], r"nn\.ModuleList"),
+        (lambda: {nn.ReLU()}, r"nn\.ModuleList"),
+    ],
+    ids=["list", "tuple", "dict", "parameters", "parameter dict", "nested", "set"],
+)
+def test_a_container_of_modules_or_parameters_is_refused(
+    make: Any, remedy: str
+) -> None:
+    with pytest.raises(TypeError, match=r"Layers\.layers: .* not registered") as info:
+        Layers(make())
+    assert re.search(rf"Use self\.layers = {remedy}", str(info.value)), info.value
+    assert "optimizer" in str(info.value)
+
+
+def test_torch_silently_ignores_what_chainrule_refuses() -> None:
+    # Why chainrule refuses: PyTorch registers nothing, and trains nothing.
+    twin = TorchLayers([torch.nn.Linear(2, 2)])
+    assert list(twin.parameters()) == [] and list(twin.state_dict()) == []
+    model = Layers(nn.ModuleList([nn.Linear(2, 2)]))
+    twin = TorchLayers(torch.nn.ModuleList([torch.nn.Linear(2, 2)]))
+    assert list(model.state_dict()) == list(twin.state_dict())
+
+
+def test_containers_without_modules_or_parameters_are_plain_attributes() -> None:
+    cycle: list[Any] = [1]
+    cycle.append(cycle)
+    for value in ([64, 32], (), {"lr": 0.1, "sizes": [cr.ones(2)]}, cycle, set()):
+        model = Layers(value)
+        assert model.layers is value
+        assert list(model.parameters()) == []
+
+
+def test_a_container_can_still_be_kept_unregistered_on_purpose() -> None:
+    model = nn.Module()
+    helpers = [nn.Linear(2, 2)]
+    object.__setattr__(model, "helpers", helpers)
+    assert model.helpers is helpers
+    assert list(model.parameters()) == []
 
 
 def test_registered_names_are_attributes_and_in_dir() -> None:
@@ -671,3 +734,98 @@ def test_repr_shows_extra_repr_lines_and_none_children() -> None:
         "Scaled(\n  scale=2.0,\n  shift=1.0\n  (inner): Tanh()\n  (missing): None\n)"
     )
     assert repr(nn.Module()) == "Module()"
+
+
+# --- casting: to, float, double -------------------------------------------------
+
+
+def normed(rng: np.random.Generator) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(3, 4, generator=rng), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 1)
+    )
+
+
+def torch_normed() -> torch.nn.Sequential:
+    return torch.nn.Sequential(
+        torch.nn.Linear(3, 4),
+        torch.nn.BatchNorm1d(4),
+        torch.nn.Tanh(),
+        torch.nn.Linear(4, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("cast", "torch_cast"),
+    [
+        (lambda m: m.float(), lambda m: m.float()),
+        (lambda m: m.to(np.float32), lambda m: m.to(torch.float32)),
+        (lambda m: m.to("cpu", dtype=np.float32), lambda m: m.to("cpu", torch.float32)),
+        (lambda m: m.float().double(), lambda m: m.float().double()),
+    ],
+    ids=["float", "to(dtype)", "to(device, dtype)", "float then double"],
+)
+def test_casting_a_module_matches_torch_in_every_dtype(
+    cast: Any, torch_cast: Any
+) -> None:
+    model = normed(np.random.default_rng(0))
+    twin = copy_weights(model, torch_normed())
+    assert cast(model) is model
+    torch_cast(twin)
+    ours = model.state_dict()
+    theirs = twin.state_dict()
+    assert {k: str(v.dtype) for k, v in ours.items()} == {
+        k: str(v.dtype).removeprefix("torch.") for k, v in theirs.items()
+    }
+    for key, value in theirs.items():
+        np.testing.assert_array_equal(ours[key], value.numpy(), err_msg=key)
+
+
+def test_casting_keeps_the_parameters_so_an_earlier_optimizer_trains_on() -> None:
+    model = normed(np.random.default_rng(0))
+    twin = copy_weights(model, torch_normed())
+    weights = list(model.parameters())
+    optimizer = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    torch_optimizer = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    x = np.random.default_rng(1).standard_normal((8, 3))
+
+    for step in range(3):
+        if step == 1:
+            model.float()
+            twin.float()
+            assert list(model.parameters()) == weights
+            assert all(w.dtype == np.float32 for w in weights)
+        dtype = np.float64 if step == 0 else np.float32
+        optimizer.zero_grad()
+        torch_optimizer.zero_grad()
+        model(cr.tensor(x.astype(dtype))).sum().backward()
+        twin(torch.tensor(x.astype(dtype))).sum().backward()
+        optimizer.step()
+        torch_optimizer.step()
+
+    theirs_state = twin.state_dict()
+    for name, ours in model.state_dict().items():
+        theirs = theirs_state[name]
+        assert ours.dtype == theirs.numpy().dtype, name
+        np.testing.assert_allclose(
+            ours, theirs.numpy(), rtol=1e-5, atol=1e-6, err_msg=name
+        )
+
+
+def test_casting_casts_the_gradients_too() -> None:
+    layer = nn.Linear(2, 2)
+    layer(cr.ones(1, 2)).sum().backward()
+    layer.float()
+    assert layer.weight.grad is not None and layer.weight.grad.dtype == np.float32
+    layer.weight.grad = None
+    layer(cr.ones(1, 2, dtype=np.float32)).sum().backward()
+    assert layer.weight.grad.dtype == np.float32
+
+
+def test_casting_a_module_refuses_integers_and_other_devices() -> None:
+    layer = nn.Linear(2, 2)
+    with pytest.raises(DTypeError, match=r"Linear\.to\(int64\): .* floating point"):
+        layer.to(np.int64)
+    with pytest.raises(NotImplementedError, match=r"Linear\.to: device 'cuda'"):
+        layer.to("cuda")
+    assert layer.weight.dtype == np.float64
+    assert layer.to("cpu") is layer

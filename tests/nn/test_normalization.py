@@ -4,6 +4,7 @@ state dicts, gradcheck, and errors."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -149,14 +150,40 @@ def test_batch_norm_repr_and_errors() -> None:
         layer(cr.zeros(2, 3, 4, 5))
     with pytest.raises(ShapeError, match=r"shape \(4, 5\), whose axis 1 .*=3"):
         layer(cr.zeros(4, 5))
-    with pytest.raises(ValueError, match="more than one value per channel"):
-        layer(cr.zeros(1, 3))
-    assert layer.num_batches_tracked is not None
-    assert layer.num_batches_tracked.data.tolist() == 0, "a refused batch counts"
     with pytest.raises(DTypeError, match="float dtype"):
         nn.BatchNorm1d(3, dtype=np.int64)
     with pytest.raises(TypeError, match="num_features must be an int"):
         nn.BatchNorm1d(3.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (1, 3, 1), (0, 3), (0, 3, 4)])
+def test_batch_norm_refuses_a_batch_of_one_value_per_channel_in_training(
+    shape: tuple[int, ...],
+) -> None:
+    layer = nn.BatchNorm1d(3)
+    before = layer.state_dict()
+    message = rf"more than 1 value per channel .*{re.escape(str(shape))}"
+    with pytest.raises(ShapeError, match=message):
+        layer(cr.zeros(*shape, requires_grad=True))
+    after = layer.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before), "stats changed"
+    if shape[0] == 1:  # PyTorch returns an empty output for an empty batch
+        with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+            torch.nn.BatchNorm1d(3)(torch.zeros(shape))
+    assert layer.eval()(cr.zeros(*shape)).shape == shape, "evaluation takes any"
+
+
+def test_batch_norm_takes_one_example_with_a_length_axis_as_torch_does() -> None:
+    train_then_evaluate(nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3), (1, 3, 5))
+
+
+def test_check_layer_passes_batch_norm_and_skips_the_empty_batch() -> None:
+    x = cr.randn(4, 3, generator=np.random.default_rng(0))
+    report = cr.check_layer(nn.BatchNorm1d(3), x)
+    assert report.passed, report
+    (empty,) = [item for item in report.items if item.name == "empty batch"]
+    assert empty.status == "skipped"
+    assert "expected more than 1 value per channel when training" in empty.detail
 
 
 @pytest.mark.parametrize(

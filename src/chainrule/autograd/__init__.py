@@ -9,7 +9,12 @@ functions see gradients, and ``anomaly`` finds where a NaN or Inf came from.
 from chainrule.autograd.anomaly import AnomalyError, detect_anomaly
 from chainrule.autograd.api import backward, grad
 from chainrule.autograd.function import Function
-from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from chainrule.autograd.grad_mode import (
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 __all__ = [
     "AnomalyError",
@@ -20,4 +25,5 @@ __all__ = [
     "grad",
     "is_grad_enabled",
     "no_grad",
+    "set_grad_enabled",
 ]

@@ -118,3 +118,61 @@ class enable_grad(_GradMode):
     """Record the graph again inside a ``no_grad`` block."""
 
     mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on (``True``) or off (``False``), as ``torch.set_grad_enabled``.
+
+    Called on its own it sets the mode at once, for the rest of the program
+    (or until set again). As ``with set_grad_enabled(mode):`` it sets the
+    mode for the block and restores the previous one after it; as
+    ``@set_grad_enabled(mode)`` for every call of the function. Handy when
+    one flag decides, ``set_grad_enabled(training)``.
+
+    Parameters
+    ----------
+    mode
+        True records the graph (as ``enable_grad``), False does not (as
+        ``no_grad``).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> w = cr.ones(3, requires_grad=True)
+    >>> with cr.set_grad_enabled(False):
+    ...     y = w * 2
+    >>> y.requires_grad, cr.is_grad_enabled()
+    (False, True)
+    >>> _ = cr.set_grad_enabled(False)
+    >>> cr.is_grad_enabled()
+    False
+    >>> _ = cr.set_grad_enabled(True)
+    """
+
+    def __new__(cls, mode: bool) -> Any:
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(
+                f"set_grad_enabled(mode): mode must be True or False, got {mode!r}"
+            )
+        self.mode = mode
+        # NOTE: as in PyTorch, the call itself sets the mode, so that the
+        # plain function form works; the previous mode is kept for a with
+        # block to restore, and a decorator undoes the change (below).
+        self._previous = [state.enabled]
+        self._applied = True
+        state.enabled = mode
+
+    def __enter__(self) -> None:
+        if self._applied:
+            self._applied = False  # the mode was set when this was made
+            return
+        super().__enter__()
+
+    def __call__(self, fn: F) -> F:
+        if self._applied:
+            self._applied = False
+            state.enabled = self._previous.pop()
+        return super().__call__(fn)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from chainrule.cli import (
     evaluate_command,
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="Reverse-mode automatic differentiation on NumPy.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train_command.register(commands)
     evaluate_command.register(commands)
@@ -35,6 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
     graph_command.register(commands)
     experiment_command.register(commands)
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version, else the package's ``__version__``.
+
+    The package's own number covers a source tree run without installing
+    it (``PYTHONPATH=src``).
+    """
+    try:
+        return metadata.version("chainrule")
+    except metadata.PackageNotFoundError:
+        import chainrule
+
+        return str(getattr(chainrule, "__version__", "unknown"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,4 +81,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "version"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,6 +47,13 @@ class DataLoader:
     collate_fn
         A function from a list of samples to a batch; default
         :func:`default_collate`. With it, samples are fetched one by one.
+    num_workers
+        0, PyTorch's default: batches are loaded in the main process. More
+        raises NotImplementedError, since chainrule has no worker processes.
+    pin_memory
+        False. Accepted so PyTorch code runs; True warns that it does
+        nothing (pinned memory speeds up copies to a GPU, and chainrule
+        runs on the CPU), as PyTorch does on a machine without one.
 
     Examples
     --------
@@ -71,6 +79,8 @@ class DataLoader:
         generator: np.random.Generator | None = None,
         seed: int | None = None,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
     ) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -80,6 +90,7 @@ class DataLoader:
             )
         self.batch_size = _batch_size(batch_size)
         check_seed("DataLoader", seed, generator)
+        _check_workers(num_workers, pin_memory)
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(
                 "DataLoader: collate_fn must be a function from a list of "
@@ -90,6 +101,8 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
+        self.num_workers = 0
+        self.pin_memory = bool(pin_memory)
         self._generator = (
             np.random.default_rng(int(seed)) if seed is not None else generator
         )
@@ -145,3 +158,28 @@ def _batch_size(value: Any) -> int:
     if value < 1:
         raise ArgumentError(f"DataLoader: batch_size must be at least 1, got {value}")
     return int(value)
+
+
+def _check_workers(num_workers: Any, pin_memory: Any) -> None:
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+        raise TypeError(
+            f"DataLoader: num_workers must be an int, got "
+            f"{type(num_workers).__name__} {num_workers!r}"
+        )
+    if num_workers < 0:
+        raise ArgumentError(
+            f"DataLoader: num_workers must be 0 or more, got {num_workers}"
+        )
+    if num_workers > 0:
+        raise NotImplementedError(
+            f"DataLoader: num_workers={num_workers} is not supported: chainrule "
+            "loads batches in the main process only (no worker processes); "
+            "pass num_workers=0. A TensorDataset's batch is one indexing of "
+            "its arrays, so loading is rarely what takes the time"
+        )
+    if pin_memory:
+        warnings.warn(
+            "DataLoader: pin_memory=True does nothing: pinned memory speeds up "
+            "copies to a GPU, and chainrule runs on NumPy on the CPU; drop it",
+            stacklevel=3,
+        )

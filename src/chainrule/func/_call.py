@@ -22,7 +22,6 @@ Note [nested transforms]
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import Any
 
@@ -38,6 +37,7 @@ from chainrule.errors import (
     NonScalarOutputError,
     TransformOutputError,
 )
+from chainrule.ops._common import caller_stacklevel
 from chainrule.tensor import Tensor
 
 Argnums = int | tuple[int, ...]
@@ -192,7 +192,7 @@ class Call:
                 "check argnums, or silence this warning with "
                 "warnings.simplefilter('ignore', cr.func.UnusedInputWarning)",
                 UnusedInputWarning,
-                stacklevel=_caller_level(),
+                stacklevel=caller_stacklevel("chainrule.func"),
             )
 
     def returned(self, value: Any) -> Any:
@@ -202,20 +202,6 @@ class Call:
     def structured(self, per_output: list[Any]) -> Any:
         """One result per output, shaped like what the function returned."""
         return per_output[0] if self.single else tuple(per_output)
-
-
-def _caller_level() -> int:
-    """The stacklevel of the first frame outside chainrule.func (the user's)."""
-    # NOTE: counted, not fixed: a warning may come from a transform nested
-    # in another (hessian), several calls deeper.
-    frame = sys._getframe(1)
-    level = 1
-    while frame.f_back is not None and frame.f_globals["__name__"].startswith(
-        "chainrule.func"
-    ):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def detach(value: Any) -> Any:

@@ -83,11 +83,17 @@ def batch_norm(
 
     if training:
         count = x.size // channels if channels else 0
+        # NOTE: one value per channel has variance 0, so every output would
+        # be the bias and the unbiased running variance 0/0. PyTorch refuses
+        # it too; it returns an empty output for an empty batch, which
+        # chainrule refuses as well, since it estimates nothing either.
         if count <= 1:
-            raise ValueError(
-                f"batch_norm: training needs more than one value per channel "
-                f"to estimate a variance, got an input of shape {x.shape}; use "
-                "a batch of 2 or more, or evaluation mode (running statistics)"
+            raise ShapeError(
+                f"batch_norm: expected more than 1 value per channel when "
+                f"training, got an input of shape {x.shape} ({count} per "
+                "channel), too few to estimate a variance; use batches of 2 "
+                "or more (DataLoader(..., drop_last=True) drops a short last "
+                "batch), or evaluation mode (running statistics)"
             )
         if mean_array is not None:
             mean_array *= 1 - momentum

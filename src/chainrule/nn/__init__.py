@@ -28,7 +28,7 @@ from chainrule.nn.activation import (
     Softplus,
     Tanh,
 )
-from chainrule.nn.container import Sequential
+from chainrule.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.flatten import Flatten
 from chainrule.nn.linear import Identity, Linear
@@ -53,8 +53,11 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -10,6 +10,7 @@ from typing import Any
 
 from chainrule.nn.module import Module
 from chainrule.ops import activation as F
+from chainrule.ops._common import torch_alias
 
 
 class ReLU(Module):
@@ -217,6 +218,8 @@ class Softmax(Module):
     axis
         The axis that sums to 1 (default -1, the last; PyTorch calls it
         ``dim`` and has no default).
+    dim
+        PyTorch's name for ``axis``; give one of them.
 
     Shape
     -----
@@ -231,9 +234,9 @@ class Softmax(Module):
             [0.25, 0.25, 0.25, 0.25]])
     """
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = torch_alias("Softmax", "axis", axis, "dim", dim, -1)
 
     def forward(self, x: Any) -> Any:
         return F.softmax(x, self.axis)
@@ -249,6 +252,8 @@ class LogSoftmax(Module):
     ----------
     axis
         The axis normalized over (default -1, the last).
+    dim
+        PyTorch's name for ``axis``; give one of them.
 
     Shape
     -----
@@ -264,9 +269,9 @@ class LogSoftmax(Module):
     array([1.])
     """
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = torch_alias("LogSoftmax", "axis", axis, "dim", dim, -1)
 
     def forward(self, x: Any) -> Any:
         return F.log_softmax(x, self.axis)

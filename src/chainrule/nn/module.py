@@ -30,7 +30,8 @@ import numpy as np
 from chainrule.autograd.api import clear_grad
 from chainrule.autograd.hooks import HookDict, RemovableHandle
 from chainrule.autograd.inplace import note_write
-from chainrule.errors import StateDictError
+from chainrule.dtypes import to_dtype
+from chainrule.errors import DTypeError, StateDictError
 from chainrule.nn import hooks
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -186,6 +187,8 @@ class Module:
                 )
             self._buffers[name] = value
         else:
+            if isinstance(value, (list, tuple, dict, set)):
+                _refuse_unregistered(self, name, value)
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
@@ -418,6 +421,58 @@ class Module:
         for param in self.parameters():
             clear_grad(param, set_to_none)
 
+    # --- dtype ------------------------------------------------------------------
+
+    def to(
+        self: M,
+        *args: Any,
+        dtype: Any = None,
+        device: Any = None,
+        non_blocking: bool = False,
+    ) -> M:
+        """Cast every floating-point parameter and buffer to ``dtype``; returns self.
+
+        Takes PyTorch's forms, ``model.to(np.float32)``, ``model.to("cpu")``,
+        ``model.to("cpu", np.float32)``, ``model.to(tensor)`` (its dtype). The
+        cast is in place: the Parameter objects stay the same (their arrays
+        and gradients are replaced by cast ones), so an optimizer made before
+        keeps training them. Integer buffers (a batch count) are left as they
+        are. The only device is the CPU: another raises NotImplementedError.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from chainrule import nn
+        >>> layer = nn.Linear(3, 2)
+        >>> weight = layer.weight
+        >>> layer.to(np.float32).weight.dtype, layer.weight is weight
+        (dtype('float32'), True)
+        """
+        target = to_dtype(f"{type(self).__name__}.to", args, dtype, device)
+        if target is None:
+            return self
+        if target.kind != "f":
+            raise DTypeError(
+                f"{type(self).__name__}.to({target}): a module's weights must "
+                "stay floating point; pass np.float32 or np.float64 (cast "
+                "integer data yourself, outside the module)"
+            )
+
+        for tensor in [*self.parameters(), *self.buffers()]:
+            if tensor.dtype.kind == "f" and tensor.dtype != target:
+                tensor.data = tensor.data.astype(target)
+                if tensor.grad is not None:
+                    tensor.grad = Tensor(tensor.grad.data.astype(target))
+        return self
+
+    def float(self: M) -> M:
+        """Cast the floating-point parameters and buffers to float32, in place."""
+        return self.to(np.float32)
+
+    def double(self: M) -> M:
+        """Cast the floating-point parameters and buffers to float64, in place."""
+        return self.to(np.float64)
+
     # --- saving and loading -----------------------------------------------------
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -529,13 +584,73 @@ class Module:
     def __repr__(self) -> str:
         extra = self.extra_repr()
         lines = extra.split("\n") if extra else []
-        for name, module in self._modules.items():
-            body = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
+        children = self._child_lines()
         head = type(self).__name__
-        if not self._modules and len(lines) <= 1:
+        if not children and len(lines) <= 1:
             return f"{head}({extra})"
-        return head + "(\n" + "".join(f"  {line}\n" for line in lines) + ")"
+        body = "".join(f"  {line}\n" for line in lines + children)
+        return head + "(\n" + body + ")"
+
+    def _child_lines(self) -> list[str]:
+        """The repr's ``(name): child`` lines; containers override it."""
+        return [
+            f"({name}): {indented(repr(module))}"
+            for name, module in self._modules.items()
+        ]
+
+
+def indented(text: str) -> str:
+    """``text`` with its lines after the first indented, to nest inside a repr."""
+    return text.replace("\n", "\n  ")
+
+
+def _refuse_unregistered(module: Module, name: str, value: Any) -> None:
+    """Raise if the container ``value`` holds Modules or Parameters.
+
+    NOTE: PyTorch stores such a container as a plain attribute and never
+    sees what is inside: the weights are left out of parameters(), so an
+    optimizer does not train them, and out of state_dict(), without a word.
+    chainrule refuses instead and names the registering container to use.
+    """
+    held = _registrable_kinds(value)
+    if not held:
+        return
+    kind = type(value).__name__
+    if "Module" in held:
+        what = "Modules"
+        remedy = "nn.ModuleDict({...})" if kind == "dict" else "nn.ModuleList([...])"
+    else:
+        what = "Parameters"
+        remedy = (
+            "nn.ParameterList(...) of the values, or one attribute per Parameter"
+            if kind == "dict"
+            else "nn.ParameterList([...])"
+        )
+    raise TypeError(
+        f"cannot assign a {kind} holding {what} to {type(module).__name__}.{name}: "
+        f"the {what} inside a plain {kind} are not registered, so parameters() "
+        "(what an optimizer trains), state_dict(), train()/eval() and to() "
+        f"would not see them. Use self.{name} = {remedy}. (To keep a reference "
+        f"without registering it, on purpose: object.__setattr__(self, "
+        f"{name!r}, value).)"
+    )
+
+
+def _registrable_kinds(value: Any) -> set[str]:
+    """Which of "Module" and "Parameter" occur in nested lists, tuples, dicts, sets."""
+    found: set[str] = set()
+    seen: set[int] = set()  # a list may hold itself
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Module):
+            found.add("Module")
+        elif isinstance(item, Parameter):
+            found.add("Parameter")
+        elif isinstance(item, (list, tuple, dict, set)) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return found
 
 
 def _walk(module: Module, prefix: str, seen: set[int]) -> Iterator[tuple[str, Module]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -72,3 +73,47 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
             raise AxisError(f"{op}: axis {tuple(axis)} names an axis twice")
         return tuple(sorted(axes))
     return (normalize_axis(op, axis, ndim),)
+
+
+def torch_alias(
+    op: str, name: str, value: Any, alias_name: str, alias: Any, default: Any = None
+) -> Any:
+    """The argument given under NumPy's name or under PyTorch's, not both.
+
+    ``value`` came as NumPy's ``name`` (``axis``, ``keepdims``), ``alias`` as
+    PyTorch's ``alias_name`` (``dim``, ``keepdim``). An alias of None was not
+    given, nor was a value equal to ``default``, its default in the
+    signature (so ``softmax(x, axis=-1, dim=0)`` cannot be told from
+    ``softmax(x, dim=0)``).
+
+    Examples
+    --------
+    >>> torch_alias("sum", "axis", None, "dim", 1)
+    1
+    >>> torch_alias("softmax", "axis", -1, "dim", None, default=-1)
+    -1
+    """
+    if alias is None:
+        return value
+    if value is not default and value != default:
+        raise ArgumentError(
+            f"{op}: got both {name}={value!r} and {alias_name}={alias!r}, which "
+            f"are one argument ({name} is NumPy's name for it, {alias_name} "
+            "PyTorch's); pass one of them"
+        )
+    return alias
+
+
+def caller_stacklevel(package: str = "chainrule") -> int:
+    """The ``stacklevel`` that makes a warning name the first frame outside ``package``.
+
+    Call it in the frame that calls ``warnings.warn``. NOTE: counted, not
+    fixed: the same warning may come through a Tensor method or a function,
+    or from a transform nested in another, several calls deeper.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_globals["__name__"].startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level

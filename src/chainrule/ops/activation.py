@@ -21,7 +21,7 @@ import numpy as np
 from chainrule.autograd.function import Function
 from chainrule.errors import ArgumentError, AxisError
 from chainrule.ops import _erf
-from chainrule.ops._common import normalize_axis
+from chainrule.ops._common import normalize_axis, torch_alias
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_HALF = math.sqrt(0.5)
@@ -279,9 +279,9 @@ class Softmax(Function):
         return y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)), None
 
 
-def softmax(x: Any, axis: int = -1) -> Any:
-    """``exp(x)`` normalized to sum to 1 along ``axis``."""
-    return Softmax.apply(x, axis)
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
+    """``exp(x)`` normalized to sum to 1 along ``axis`` (``dim``, PyTorch's name)."""
+    return Softmax.apply(x, torch_alias("softmax", "axis", axis, "dim", dim, -1))
 
 
 class LogSoftmax(Function):
@@ -302,8 +302,9 @@ class LogSoftmax(Function):
         return grad - np.exp(y) * grad.sum(axis=self.axis, keepdims=True), None
 
 
-def log_softmax(x: Any, axis: int = -1) -> Any:
-    """``log(softmax(x))`` along ``axis``, computed without forming softmax."""
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
+    """``log(softmax(x))`` along ``axis`` (or ``dim``), without forming softmax."""
+    axis = torch_alias("log_softmax", "axis", axis, "dim", dim, -1)
     return LogSoftmax.apply(x, axis)
 
 

@@ -2,6 +2,8 @@
 
 ``axis`` is an int, a tuple of ints or None (all axes), with NumPy's meaning:
 ``axis=()`` reduces nothing. ``keepdims`` keeps the reduced axes with length 1.
+PyTorch's names ``dim`` and ``keepdim`` are accepted as keywords too (and
+``correction`` for ``ddof``), except ``dim`` for max and min: see ``max``.
 Backward rules put the reduced axes back (length 1) and let the gradient
 broadcast over them.
 
@@ -14,13 +16,19 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.errors import AxisError, ShapeError
-from chainrule.ops._common import normalize_axes, normalize_axis
+from chainrule.errors import ArgumentError, AxisError, ShapeError
+from chainrule.ops._common import (
+    caller_stacklevel,
+    normalize_axes,
+    normalize_axis,
+    torch_alias,
+)
 
 
 class _Reduction(Function):
@@ -73,6 +81,16 @@ def _empty_error(
     )
 
 
+def _torch_names(
+    op: str, axis: Any, dim: Any, keepdims: bool, keepdim: bool | None
+) -> tuple[Any, bool]:
+    """``axis`` and ``keepdims``, given by NumPy's names or PyTorch's."""
+    if dim is None and keepdim is None:
+        return axis, keepdims  # NOTE: the common case, kept cheap
+    axis = torch_alias(op, "axis", axis, "dim", dim)
+    return axis, torch_alias(op, "keepdims", keepdims, "keepdim", keepdim, False)
+
+
 class Sum(_Reduction):
     """sum(x, axis).  d/dx = 1 for every summed element."""
 
@@ -85,8 +103,16 @@ class Sum(_Reduction):
         return np.broadcast_to(self.restore_axes(grad), self.shape), None, None
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Sum of elements over ``axis`` (all axes when None)."""
+def sum(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """Sum of elements over ``axis`` (all axes when None); ``dim`` is its alias."""
+    axis, keepdims = _torch_names("sum", axis, dim, keepdims, keepdim)
     return Sum.apply(x, axis, keepdims)
 
 
@@ -107,8 +133,16 @@ class Mean(_Reduction):
         return np.broadcast_to(grad / count, self.shape), None, None
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean over ``axis`` (all axes when None)."""
+def mean(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """Arithmetic mean over ``axis`` (all axes when None); ``dim`` is its alias."""
+    axis, keepdims = _torch_names("mean", axis, dim, keepdims, keepdim)
     return Mean.apply(x, axis, keepdims)
 
 
@@ -146,8 +180,24 @@ class Max(_Reduction):
         return self.restore_axes(grad) * share, None, None
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Largest element over ``axis``; tied maxima share the gradient equally."""
+def max(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """Largest element over ``axis``; tied maxima share the gradient equally.
+
+    Returns the values only, as NumPy's max and PyTorch's ``amax``. So
+    ``dim=`` is refused: PyTorch's ``max(dim=)`` returns ``(values,
+    indices)``, and its code (``x.max(dim=1)[1]``) would silently read other
+    numbers here. Use ``axis=`` for the values, ``argmax`` for the indices.
+    ``keepdim`` is accepted for ``keepdims``.
+    """
+    _refuse_dim("max", dim, "argmax")
+    keepdims = torch_alias("max", "keepdims", keepdims, "keepdim", keepdim, False)
     return Max.apply(x, axis, keepdims)
 
 
@@ -162,9 +212,32 @@ class Min(_Reduction):
         return self.restore_axes(grad) * share, None, None
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Smallest element over ``axis``; tied minima share the gradient equally."""
+def min(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """Smallest element over ``axis``; tied minima share the gradient equally.
+
+    Returns the values only, so ``dim=`` is refused, as for :func:`max`.
+    """
+    _refuse_dim("min", dim, "argmin")
+    keepdims = torch_alias("min", "keepdims", keepdims, "keepdim", keepdim, False)
     return Min.apply(x, axis, keepdims)
+
+
+def _refuse_dim(op: str, dim: Any, arg_op: str) -> None:
+    if dim is not None:
+        raise ArgumentError(
+            f"{op}(dim={dim!r}): PyTorch's {op} with dim returns (values, "
+            f"indices), chainrule's {op} the values alone (as NumPy's {op} and "
+            f"PyTorch's a{op}), so PyTorch code indexing the result would read "
+            f"other numbers without an error. Write x.{op}(axis={dim!r}) for "
+            f"the values and x.{arg_op}(axis={dim!r}) for the indices"
+        )
 
 
 def _as_float(x: Any) -> Any:
@@ -234,13 +307,53 @@ class Var(_Spread):
         return grad_x, None, None, None
 
 
-def var(x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
+def var(
+    x: Any,
+    axis: Any = None,
+    ddof: Any = 0,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    correction: Any = None,
+) -> Any:
     """Variance over ``axis``, dividing by ``n - ddof`` (NumPy's default ddof=0).
 
-    PyTorch's ``var`` defaults to ``correction=1``; pass ``ddof=1`` for the
-    unbiased estimate.
+    PyTorch's ``var`` defaults to ``correction=1``; pass ``ddof=1`` (or
+    ``correction=1``) for the unbiased estimate. ``dim``, ``keepdim`` and
+    ``correction`` are PyTorch's names for ``axis``, ``keepdims`` and
+    ``ddof``; ``dim`` without ``correction`` warns, since it is likely
+    PyTorch code that expects n - 1.
     """
+    axis, ddof, keepdims = _spread_arguments(
+        "var", axis, dim, ddof, correction, keepdims, keepdim
+    )
     return Var.apply(x, axis, ddof, keepdims)
+
+
+def _spread_arguments(
+    op: str,
+    axis: Any,
+    dim: Any,
+    ddof: Any,
+    correction: Any,
+    keepdims: bool,
+    keepdim: bool | None,
+) -> tuple[Any, Any, bool]:
+    """axis, ddof and keepdims of var or std, from NumPy's or PyTorch's names."""
+    if dim is not None and correction is None and ddof == 0:
+        # NOTE: the same call means n in NumPy and n - 1 in PyTorch; the
+        # dim= spelling says the code was likely written for PyTorch.
+        warnings.warn(
+            f"{op}(dim=...) divides by n (ddof=0, NumPy's default), but "
+            f"PyTorch's {op}(dim=...) divides by n - 1; pass correction=1 "
+            "for PyTorch's value, or correction=0 to keep n without this "
+            "warning",
+            stacklevel=caller_stacklevel(),
+        )
+    axis, keepdims = _torch_names(op, axis, dim, keepdims, keepdim)
+    ddof = torch_alias(op, "ddof", ddof, "correction", correction, 0)
+    return axis, ddof, keepdims
 
 
 class Std(_Spread):
@@ -270,12 +383,25 @@ class Std(_Spread):
         return np.where(constant, 0.0, slope), None, None, None
 
 
-def std(x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
+def std(
+    x: Any,
+    axis: Any = None,
+    ddof: Any = 0,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    correction: Any = None,
+) -> Any:
     """Standard deviation over ``axis``: sqrt(var(x, axis, ddof)).
 
     Its gradient is 0 where the variance is 0 (every element of the slice
-    equal), as in PyTorch.
+    equal), as in PyTorch. PyTorch's names are accepted and warned about as
+    for :func:`var`.
     """
+    axis, ddof, keepdims = _spread_arguments(
+        "std", axis, dim, ddof, correction, keepdims, keepdim
+    )
     return Std.apply(x, axis, ddof, keepdims)
 
 
@@ -323,8 +449,16 @@ def _largest_finite(x: Any, axes: tuple[int, ...]) -> Any:
     return np.where(np.isfinite(peak), peak, 0.0)
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """log(sum(exp(x))) over ``axis``, computed without overflow."""
+def logsumexp(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """log(sum(exp(x))) over ``axis``, without overflow; ``dim`` is its alias."""
+    axis, keepdims = _torch_names("logsumexp", axis, dim, keepdims, keepdim)
     return LogSumExp.apply(x, axis, keepdims)
 
 
@@ -352,13 +486,29 @@ def _arg_extremum(op: str, pick: Any, x: Any, axis: int | None, keepdims: bool) 
     return Tensor(np.asarray(index, dtype=np.int64))
 
 
-def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def argmax(
+    x: Any,
+    axis: int | None = None,
+    keepdims: bool = False,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Any:
     """Index of the largest element over ``axis`` (in the flattened tensor when
-    None); the first one when tied. Not differentiable: returns int64."""
+    None); the first one when tied. Not differentiable: returns int64.
+    ``dim`` and ``keepdim`` are PyTorch's names for ``axis`` and ``keepdims``."""
+    axis, keepdims = _torch_names("argmax", axis, dim, keepdims, keepdim)
     return _arg_extremum("argmax", np.argmax, x, axis, keepdims)
 
 
-def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
-    """Index of the smallest element over ``axis`` (in the flattened tensor when
-    None); the first one when tied. Not differentiable: returns int64."""
+def argmin(
+    x: Any,
+    axis: int | None = None,
+    keepdims: bool = False,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """Index of the smallest element over ``axis``: :func:`argmax`'s mirror."""
+    axis, keepdims = _torch_names("argmin", axis, dim, keepdims, keepdim)
     return _arg_extremum("argmin", np.argmin, x, axis, keepdims)

@@ -5,6 +5,8 @@ gradient back the opposite way: a reshape is reshaped back, a concatenation is
 sliced apart, a split is joined, padding is cut off.
 
 Axes follow NumPy: ``axis`` may be negative, and several axes are a tuple.
+PyTorch's name ``dim`` is accepted as a keyword for ``axis`` (``start_dim``
+and ``end_dim`` for flatten's axes).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from chainrule.autograd.function import Function
 from chainrule.errors import AxisError, ShapeError
-from chainrule.ops._common import normalize_axes, normalize_axis
+from chainrule.ops._common import normalize_axes, normalize_axis, torch_alias
 
 
 class Reshape(Function):
@@ -173,9 +175,13 @@ class Squeeze(Function):
         return grad.reshape(self.input_shape), None
 
 
-def squeeze(x: Any, axis: Any = None) -> Any:
-    """Remove axes of length 1: the given ones (int or tuple), or all of them."""
-    return Squeeze.apply(x, axis)
+def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Any:
+    """Remove axes of length 1: the given ones (int or tuple), or all of them.
+
+    ``dim`` is PyTorch's name for ``axis``. Unlike PyTorch, naming an axis
+    whose length is not 1 raises rather than leaving it.
+    """
+    return Squeeze.apply(x, torch_alias("squeeze", "axis", axis, "dim", dim))
 
 
 class ExpandDims(Function):
@@ -207,8 +213,14 @@ def expand_dims(x: Any, axis: Any) -> Any:
     return ExpandDims.apply(x, axis)
 
 
-def unsqueeze(x: Any, axis: int) -> Any:
-    """Insert one axis of length 1 at ``axis`` (PyTorch's name)."""
+def unsqueeze(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
+    """Insert one axis of length 1 at ``axis`` (or ``dim``, PyTorch's name)."""
+    axis = torch_alias("unsqueeze", "axis", axis, "dim", dim)
+    if axis is None:
+        raise TypeError(
+            "unsqueeze: say where the new axis goes, e.g. unsqueeze(x, 0) or "
+            "unsqueeze(x, dim=0)"
+        )
     if isinstance(axis, (tuple, list)):
         raise AxisError(
             f"unsqueeze: axis must be one int, got {axis!r}; use "
@@ -217,11 +229,23 @@ def unsqueeze(x: Any, axis: int) -> Any:
     return ExpandDims.apply(x, axis, op="unsqueeze")
 
 
-def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Any:
+def flatten(
+    x: Any,
+    start_axis: int = 0,
+    end_axis: int = -1,
+    *,
+    start_dim: int | None = None,
+    end_dim: int | None = None,
+) -> Any:
     """Merge the axes ``start_axis`` to ``end_axis`` (inclusive) into one.
 
-    A 0-d tensor becomes shape ``(1,)``, as in PyTorch.
+    ``start_dim`` and ``end_dim`` are PyTorch's names for them. A 0-d tensor
+    becomes shape ``(1,)``, as in PyTorch.
     """
+    start_axis = torch_alias(
+        "flatten", "start_axis", start_axis, "start_dim", start_dim, 0
+    )
+    end_axis = torch_alias("flatten", "end_axis", end_axis, "end_dim", end_dim, -1)
     shape = np.shape(x) or (1,)
     start = normalize_axis("flatten", start_axis, len(shape))
     end = normalize_axis("flatten", end_axis, len(shape))
@@ -340,11 +364,12 @@ class Concatenate(Function):
         return tuple(grads)
 
 
-def concatenate(tensors: Any, axis: int | None = 0) -> Any:
+def concatenate(tensors: Any, axis: int | None = 0, *, dim: int | None = None) -> Any:
     """Join tensors (and arrays) along an existing axis; ``axis=None`` flattens first.
 
     Gradients flow to the inputs that are tensors requiring grad; mixed
-    dtypes promote as in NumPy.
+    dtypes promote as in NumPy. ``cat`` is the same function (PyTorch's
+    name), and ``dim`` PyTorch's name for ``axis``.
 
     Examples
     --------
@@ -353,6 +378,7 @@ def concatenate(tensors: Any, axis: int | None = 0) -> Any:
     >>> cr.concatenate([cr.ones(2), np.zeros(1)])
     tensor([1., 1., 0.])
     """
+    axis = torch_alias("concatenate", "axis", axis, "dim", dim, 0)
     return Concatenate.apply(*_sequence("concatenate", tensors), axis=axis)
 
 
@@ -384,8 +410,12 @@ class Stack(Function):
         )
 
 
-def stack(tensors: Any, axis: int = 0) -> Any:
-    """Join tensors (and arrays) of one shape along a new axis at ``axis``."""
+def stack(tensors: Any, axis: int = 0, *, dim: int | None = None) -> Any:
+    """Join tensors (and arrays) of one shape along a new axis at ``axis``.
+
+    ``dim`` is PyTorch's name for ``axis``.
+    """
+    axis = torch_alias("stack", "axis", axis, "dim", dim, 0)
     return Stack.apply(*_sequence("stack", tensors), axis=axis)
 
 
