@@ -17,7 +17,7 @@ from safetensors.numpy import save_file
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.errors import CheckpointError
+from chainrule.errors import CheckpointError, MissingDependencyError
 from chainrule.io._format import KEY_DIGEST, digest
 from tests.io.files import (
     assert_same,
@@ -404,7 +404,7 @@ def test_missing_safetensors_names_the_extra(
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
 
-    with pytest.raises(ImportError, match=r'pip install "chainrule\[io\]"'):
+    with pytest.raises(MissingDependencyError, match=r'pip install "chainrule\[io\]"'):
         cr.io.load_model(mlp(), checkpoint)
     with pytest.raises(ImportError, match="safetensors package, which is not"):
         cr.save({}, checkpoint.parent / "new.safetensors")

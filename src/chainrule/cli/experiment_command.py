@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from chainrule import experiments
 from chainrule.cli import plots
+from chainrule.cli.dependencies import require
 from chainrule.cli.errors import UsageError
 from chainrule.errors import ArgumentError, MissingDependencyError
 
@@ -139,6 +140,7 @@ def run_vanishing(args: argparse.Namespace) -> int:
     positive(args, "lr")
     if not args.no_clip:
         positive(args, "clip_norm")
+    require("sklearn", "matplotlib")
 
     result = call(
         experiments.gradient_flow,
@@ -183,6 +185,7 @@ def run_activations(args: argparse.Namespace) -> int:
             f"--points must be odd and at least 3 (so that x = 0 is on the "
             f"grid), got {args.points}"
         )
+    require("matplotlib")
 
     curves = call(
         experiments.activation_derivatives,
@@ -214,6 +217,7 @@ def run_timing(args: argparse.Namespace) -> int:
         at_least(args, option, 1)
     positive(args, "eps")
     positive(args, "max_seconds")
+    require("sklearn", "matplotlib")
 
     result = call(
         experiments.gradient_timing,

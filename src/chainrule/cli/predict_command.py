@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import artifacts
+from chainrule.cli.dependencies import require
 from chainrule.cli.errors import UsageError
 from chainrule.cli.examples import check_data_file, check_finite, data_error
 from chainrule.cli.run_folder import RUN_FILES
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.output, args.data, args.folder, args.overwrite)
     elif args.overwrite:
         raise UsageError("--overwrite applies to --output FILE")
+    require("safetensors")
     model, record = artifacts.load_model(args.folder)
     x = read_features(args.data, record, args.target)
     probabilities = predict_proba(model, artifacts.standardized(record, x))

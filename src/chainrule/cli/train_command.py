@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import artifacts, plots
+from chainrule.cli.dependencies import require
 from chainrule.cli.errors import UsageError
 from chainrule.cli.examples import (
     BUILTIN,
@@ -150,6 +151,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_options(args)
+    require(*needed_packages(args))
     folder = RunFolder(args.output, args.overwrite)
     with folder as staging:
         written = train_into(staging, args)
@@ -159,6 +161,16 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         print(point_latest(output))
     return 0
+
+
+def needed_packages(args: argparse.Namespace) -> list[str]:
+    """The optional packages this run will use: saving, plots, data, progress."""
+    modules = ["safetensors", "matplotlib"]
+    if args.data is None:
+        modules.append("sklearn")
+    if not args.no_progress:
+        modules.append("tqdm")
+    return modules
 
 
 def train_into(output: Path, args: argparse.Namespace) -> list[str]:

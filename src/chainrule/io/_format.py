@@ -33,7 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.errors import ArgumentError, CheckpointError, DTypeError
+from chainrule.errors import (
+    ArgumentError,
+    CheckpointError,
+    DTypeError,
+    MissingDependencyError,
+)
 from chainrule.io._atomic import write_atomically
 from chainrule.io._json import loads
 from chainrule.tensor import Tensor
@@ -90,7 +95,7 @@ def safetensors_numpy() -> ModuleType:
     try:
         import safetensors.numpy
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             "saving and loading need the safetensors package, which is not "
             'installed: pip install "chainrule[io]" (or pip install safetensors)'
         ) from error
