@@ -7,13 +7,7 @@ from pathlib import Path
 import pytest
 
 from chainrule.cli import main
-
-IRIS_FEATURES = (
-    "sepal length (cm)",
-    "sepal width (cm)",
-    "petal length (cm)",
-    "petal width (cm)",
-)
+from chainrule.data import load_dataset
 
 
 @pytest.fixture(scope="module")
@@ -29,5 +23,6 @@ def iris_run(tmp_path_factory) -> Path:
 def iris_rows(tmp_path) -> Path:
     """Two rows of iris features, with a header: input for predict."""
     path = tmp_path / "in.csv"
-    path.write_text(",".join(IRIS_FEATURES) + "\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n")
+    header = ",".join(load_dataset("iris").feature_names or ())
+    path.write_text(f"{header}\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n")
     return path
