@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from chainrule.cli import main, predict_command
@@ -132,3 +133,20 @@ def test_a_failed_write_leaves_the_old_file_whole(
     assert status == 2 and "no space left on device" in err, err
     assert output.read_text() == "earlier predictions\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "predictions.csv"]
+
+
+def test_an_npz_that_is_not_one_is_refused_without_pickle_advice(
+    capsys, iris_run, tmp_path
+) -> None:
+    text = tmp_path / "rows.npz"
+    text.write_text("a,b\n1,2\n")
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, x=np.array([[None, 1]], dtype=object))
+    for path, message in (
+        (text, f"{text} is not an .npz file (NumPy's zip of arrays)"),
+        (objects, "its array 'x' cannot be read as numbers"),
+    ):
+        status, _, err = run(capsys, "predict", str(iris_run), "--data", str(path))
+        assert status == 2
+        assert message in err, err
+        assert "pickle" not in err, err

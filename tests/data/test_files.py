@@ -378,17 +378,41 @@ def test_npz_features_must_be_numeric(tmp_path: Path) -> None:
     assert str(path) in str(error.value)
 
 
-def test_npz_refuses_files_that_are_not_archives(tmp_path: Path) -> None:
-    text = write(tmp_path, "x,y\n1,2\n", name="data.npz")
-    with pytest.raises(DataError) as error:
-        load_npz(text)
-    assert f"{text} is not a NumPy .npz archive" in str(error.value)
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"x,y\n1,2\n", "it holds text (is it a CSV file?)"),
+        (b"", "it is empty"),
+        (b"\x89PNG\r\n\x1a\n\0\0", "it starts with the bytes"),
+        (b"PK\x03\x04cut off", "it starts as a zip file, but cannot be read"),
+    ],
+    ids=["csv", "empty", "png", "damaged zip"],
+)
+def test_npz_refuses_files_that_are_not_archives_never_suggesting_pickle(
+    tmp_path: Path, content: bytes, what: str
+) -> None:
+    # np.load takes such a file for a pickle and suggests allow_pickle=.
+    for name in ("data.npz", "data.csv"):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(DataError) as error:
+            load_npz(path)
+        message = str(error.value)
+        assert f"{path} is not an .npz file (NumPy's zip of arrays)" in message
+        assert what in message, message
+        assert "pickle" not in message, message
 
+
+def test_npz_refuses_a_single_array_file(tmp_path: Path) -> None:
     single = tmp_path / "single.npy"
     np.save(single, np.zeros(3))
-    with pytest.raises(DataError, match="single array") as error:
-        load_npz(single)
-    assert str(single) in str(error.value)
+    objects = tmp_path / "objects.npy"
+    np.save(objects, np.array([None, 1], dtype=object), allow_pickle=True)
+    for path in (single, objects):
+        with pytest.raises(DataError, match="single array") as error:
+            load_npz(path)
+        assert str(path) in str(error.value)
+        assert "allow_pickle" not in str(error.value)
 
 
 def test_a_missing_npz_raises_file_not_found(tmp_path: Path) -> None:

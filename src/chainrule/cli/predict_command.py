@@ -157,15 +157,21 @@ def read_features(path: Path, record: dict[str, Any], target: str | None) -> np.
 
 def read_npz(path: Path) -> np.ndarray:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with files.open_npz(path) as archive:
             if "x" not in archive:
                 raise UsageError(
                     f"{path} has no array 'x' (it has: {', '.join(archive.files)})"
                 )
             x = archive["x"]
-    except (OSError, ValueError) as error:
+    except DataError as error:
+        raise data_error(error) from None
+    except (OSError, ValueError):
+        # NOTE: NumPy's own words would suggest allow_pickle for an array of
+        # Python objects; unpickling can run code, so it is not repeated.
         raise UsageError(
-            f"{path} is not a readable NPZ file of numbers: {error}"
+            f"{path}: its array 'x' cannot be read as numbers (an array of "
+            "Python objects, or damaged); save it with np.savez(path, x=x) "
+            "from a numeric array"
         ) from None
     if x.dtype.kind not in "fiub" or x.ndim != 2:
         raise UsageError(

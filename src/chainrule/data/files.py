@@ -11,6 +11,7 @@ which instead of the values.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import zipfile
@@ -295,7 +296,9 @@ def load_npz(
     """Load features and labels from a NumPy ``.npz`` archive (``np.savez``).
 
     Arrays holding Python objects are refused: loading them means unpickling,
-    which can run any code the file's author put in it.
+    which can run any code the file's author put in it. So is a file that is
+    not an .npz archive (a CSV or .npy file), by its first bytes: NumPy
+    would read it as a pickle.
 
     Parameters
     ----------
@@ -331,23 +334,7 @@ def load_npz(
     """
     path = Path(path)
     label_dtype = _label_dtype("load_npz", y_dtype)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
-        raise DataError(
-            f"load_npz: {path} is not a NumPy .npz archive ({error}); save "
-            "one with np.savez(path, x=features, y=labels)"
-        ) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(
-            f"load_npz: {path} holds a single array (an .npy file), not an "
-            ".npz archive of named arrays; save both with "
-            "np.savez(path, x=features, y=labels)"
-        )
-
-    with archive:
+    with open_npz(path) as archive:
         x = _array(archive, path, x_key, "x_key")
         y = _array(archive, path, y_key, "y_key")
     if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
@@ -384,6 +371,62 @@ def load_npz(
         ),
         class_names=class_names,
     )
+
+
+# A zip file starts with a local file header, or (empty) its end record.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def open_npz(path: Path) -> Any:
+    """The NumPy archive at ``path`` (an ``NpzFile``), once its first bytes say
+    it is one; also ``chainrule predict``'s way in.
+
+    NOTE: np.load takes a file that is neither a zip nor an .npy file for a
+    pickle, and its error suggests allow_pickle=True: but unpickling can run
+    any code put into the file. Such a file is refused by its first bytes,
+    and no error of NumPy's that mentions pickling is passed on.
+    """
+    save = "save one with np.savez(path, x=features, y=labels)"
+    not_npz = f"load_npz: {path} is not an .npz file (NumPy's zip of arrays)"
+    try:
+        with open(path, "rb") as file:
+            start = file.read(512)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise DataError(f"{not_npz}: {error.strerror}") from None
+    if start.startswith(_NPY_MAGIC):
+        raise DataError(
+            f"load_npz: {path} holds a single array (an .npy file), not an "
+            ".npz archive of named arrays; save both with "
+            "np.savez(path, x=features, y=labels)"
+        )
+    if not start.startswith(_ZIP_MAGIC):
+        raise DataError(f"{not_npz}: {_what_it_is(start)}; {save}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        detail = "" if "pickle" in str(error) else f" ({error})"
+        raise DataError(
+            f"{not_npz}: it starts as a zip file, but cannot be read as one"
+            f"{detail}, so it is damaged or cut off; {save}"
+        ) from None
+
+
+def _what_it_is(start: bytes) -> str:
+    """What a file that is no zip seems to be, from its first bytes."""
+    if not start:
+        return "it is empty"
+    try:
+        # NOTE: incremental, so a character cut at the end of the block is
+        # not taken for bad UTF-8.
+        text = codecs.getincrementaldecoder("utf-8")().decode(start)
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        return f"it starts with the bytes {start[:8]!r}"
+    return "it holds text (is it a CSV file?)"
 
 
 def _array(archive: Any, path: Path, key: str, argument: str) -> np.ndarray:
