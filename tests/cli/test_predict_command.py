@@ -61,7 +61,7 @@ def test_a_file_of_the_run_is_refused_even_with_overwrite(
     for more in ((), ("--overwrite",)):
         status, _, err = predict(capsys, run_copy, iris_rows, target, *more)
         assert status == 2
-        assert f"is {target}, a file of the run" in err, err
+        assert f"--output {target} is the run's own {name} (in {run_copy})" in err
         assert target.read_bytes() == before
     status, _, err = run(capsys, "evaluate", str(run_copy))
     assert status == 0, f"the run no longer loads: {err}"
@@ -74,7 +74,7 @@ def test_a_run_file_not_written_yet_is_still_the_runs(
     target = run_copy / "gradient_health.json"
     status, _, err = predict(capsys, run_copy, iris_rows, target)
     assert status == 2
-    assert "a file of the run" in err, err
+    assert "is the run's own" in err, err
     assert not target.exists()
 
 
@@ -86,7 +86,7 @@ def test_a_link_to_a_run_file_is_refused(capsys, run_copy, iris_rows, tmp_path) 
     for output in (hard, soft):
         status, _, err = predict(capsys, run_copy, iris_rows, output, "--overwrite")
         assert status == 2
-        assert "a file of the run" in err, err
+        assert "is the run's own" in err, err
     status, _, err = run(capsys, "evaluate", str(run_copy))
     assert status == 0, f"the run no longer loads: {err}"
 

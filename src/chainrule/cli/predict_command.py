@@ -110,8 +110,9 @@ def check_output(output: Path, data: Path, folder: Path, overwrite: bool) -> Non
     owned = run_file(output, folder)
     if owned is not None:
         raise UsageError(
-            f"--output {output} is {owned}, a file of the run; give a file "
-            "outside the run folder's own files"
+            f"--output {output} is the run's own {owned.name} (in "
+            f"{owned.parent}), which predictions must not replace; give "
+            "another file"
         )
     if output.exists() and not overwrite:
         raise UsageError(
