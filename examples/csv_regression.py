@@ -29,7 +29,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "example.csv"
         write_example_csv(path)
-        table = data.load_csv(path, target="y")  # a float target: regression
+        # NOTE: y_dtype: floats, even if every y were a whole number (which
+        # would otherwise be read as class labels).
+        table = data.load_csv(path, target="y", y_dtype=np.float64)
 
     x_train, x_test, y_train, y_test = data.train_test_split(
         table.x, table.y, test_size=0.25, seed=0

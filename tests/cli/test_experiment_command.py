@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chainrule.cli import main
+from chainrule.cli import experiment_command, main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -178,14 +178,52 @@ def test_bad_options_exit_2_with_a_message(capsys, tmp_path, argv, message) -> N
     assert not list(tmp_path.iterdir())  # nothing written
 
 
-def test_output_that_is_a_file_exits_2(capsys, tmp_path) -> None:
+QUICK = {
+    "vanishing": ["--depth", "2", "--width", "4", "--steps", "1", "--no-clip"],
+    "activations": ["--points", "11"],
+    "numerical-gradient": ["--widths", "1", "--max-seconds", "1"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUICK))
+def test_an_output_that_is_a_file_is_refused_before_running(
+    capsys, monkeypatch, tmp_path, name
+) -> None:
+    def ran(**options: object) -> None:
+        raise AssertionError(f"{name} ran before its --output was checked")
+
+    for function in ("gradient_flow", "activation_derivatives", "gradient_timing"):
+        monkeypatch.setattr(experiment_command.experiments, function, ran)
     blocker = tmp_path / "taken"
-    blocker.write_text("")
-    status, _, err = run(
-        capsys, "experiment", "activations", "--points", "11", "--output", str(blocker)
+    blocker.write_text("mine\n")
+
+    argv = ["experiment", name, *QUICK[name]]
+    status, out, err = run(capsys, *argv, "--output", str(blocker))
+    assert status == 2
+    assert f"--output {blocker} is a file, not a folder" in err, err
+    assert out == ""
+
+    status, out, err = run(capsys, *argv, "--output", str(blocker / "sub"))
+    assert status == 2
+    assert f"{blocker} is a file, so no folder can be made in it" in err, err
+    assert blocker.read_text() == "mine\n"
+
+
+def test_a_folder_in_place_of_a_result_file_is_refused_before_running(
+    capsys, tmp_path
+) -> None:
+    (tmp_path / "activations.png").mkdir()
+    status, out, err = run(
+        capsys,
+        "experiment",
+        "activations",
+        *QUICK["activations"],
+        "--output",
+        str(tmp_path),
     )
     assert status == 2
-    assert "cannot create the output folder" in err
+    assert f"{tmp_path / 'activations.png'} is a folder" in err, err
+    assert out == ""
 
 
 @pytest.mark.parametrize(

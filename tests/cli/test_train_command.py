@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainrule.cli import main
+from chainrule import nn
+from chainrule.cli import build_parser, main
+from chainrule.cli.training import Settings, make_optimizer
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -195,6 +197,15 @@ def test_training_evaluating_and_predicting_on_a_csv_file(capsys, tmp_path) -> N
         (["--data", "missing.csv", "--target", "y"], "missing.csv"),
         (["--target", "y"], "--target only applies"),
         (["--dataset", "iris", "--data", "x.csv", "--target", "y"], "not both"),
+        (["--optimizer", "sgd", "--momentum", "1"], "--momentum must be in [0, 1)"),
+        (
+            ["--momentum", "0.5"],
+            "--momentum applies to --optimizer sgd and rmsprop, not adam",
+        ),
+        (
+            ["--optimizer", "adamw", "--momentum", "0.9"],
+            "--momentum applies to --optimizer sgd and rmsprop, not adamw",
+        ),
     ],
 )
 def test_bad_options_exit_2_with_a_message(capsys, tmp_path, argv, message) -> None:
@@ -312,3 +323,53 @@ def test_predict_ignores_a_label_column_it_is_told_of_and_says_so(
         capsys, "predict", str(folder), "--data", str(features), "--target", "kind"
     )
     assert status == 2 and "no column 'kind'" in err, err
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "given", "used"),
+    [
+        ("sgd", None, 0.9),
+        ("sgd", "0.5", 0.5),
+        ("rmsprop", None, 0.0),
+        ("rmsprop", "0.5", 0.5),
+        ("adam", None, None),
+    ],
+)
+def test_momentum_reaches_the_optimizers_that_take_one(
+    capsys, tmp_path, optimizer, given, used
+) -> None:
+    momentum = [] if given is None else ["--momentum", given]
+    status, _, err = run(
+        capsys,
+        *("train", "--dataset", "iris", "--hidden", "4", "--epochs", "1"),
+        *("--optimizer", optimizer, *momentum, "--no-progress"),
+        *("--output", str(tmp_path / "run")),
+    )
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["settings"]["momentum"] == used
+    if used is not None:
+        settings = Settings(optimizer=optimizer, momentum=used)
+        made = make_optimizer(nn.Linear(2, 1), settings)
+        assert made.param_groups[0]["momentum"] == used
+
+
+def train_options() -> list[str]:
+    """Every option of ``chainrule train``, as its parser knows them."""
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if a.choices and "train" in a.choices]
+    train = commands.choices["train"]
+    return [
+        option
+        for action in train._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ]
+
+
+def test_the_readme_lists_every_train_option() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    options = train_options()
+    assert "--momentum" in options and "--no-progress" in options
+    missing = [option for option in options if f"`{option}" not in readme]
+    assert not missing, f"README.md does not list the train options {missing}"

@@ -74,6 +74,34 @@ def test_fractional_target_stays_float(tmp_path: Path) -> None:
     assert data.class_names is None
 
 
+def test_y_dtype_float_keeps_a_whole_number_regression_target(tmp_path: Path) -> None:
+    data = load_csv(write(tmp_path, "f,rooms\n1,2\n2,3\n"), target=-1, y_dtype=float)
+    assert data.y.dtype == np.float64 and data.y.tolist() == [2.0, 3.0]
+
+
+def test_y_dtype_int_refuses_a_fraction_naming_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "f,class\n1,2\n2,0.5\n")
+    with pytest.raises(DataError) as error:
+        load_csv(path, target="class", y_dtype=np.int64)
+    message = str(error.value)
+    assert f"{path}, line 3, target column 'class': '0.5' is not a whole" in message
+    assert "float y_dtype" in message, message
+
+
+def test_y_dtype_must_hold_the_labels(tmp_path: Path) -> None:
+    names = write(tmp_path, "f,kind\n1,cat\n2,dog\n", name="names.csv")
+    with pytest.raises(DTypeError, match="holds class names") as error:
+        load_csv(names, target="kind", y_dtype=np.float32)
+    assert "'kind'" in str(error.value)
+    assert load_csv(names, target="kind", y_dtype=np.int32).y.dtype == np.int32
+
+    big = write(tmp_path, "f,code\n1,300\n", name="big.csv")
+    with pytest.raises(DataError, match="'300' does not fit y_dtype=int8"):
+        load_csv(big, target="code", y_dtype=np.int8)
+    with pytest.raises(DTypeError, match=r"signed integer dtype .* or a float"):
+        load_csv(big, target="code", y_dtype=np.uint8)
+
+
 def test_feature_dtype_follows_dtype_and_the_default(tmp_path: Path) -> None:
     path = write(tmp_path, IRIS_LIKE)
     assert load_csv(path, target="species", dtype=np.float32).x.dtype == np.float32
@@ -253,6 +281,40 @@ def test_npz_other_keys_and_dtype(tmp_path: Path) -> None:
     assert data.y.dtype == np.float64
 
 
+def test_npz_whole_number_float_labels_become_int64_as_from_csv(
+    tmp_path: Path,
+) -> None:
+    # Labels saved from a float array (a torch float tensor, pandas): classes.
+    path = tmp_path / "d.npz"
+    np.savez(path, x=np.zeros((3, 2)), y=np.array([2.0, 0.0, 1.0]))
+    data = load_npz(path)
+    assert data.y.dtype == np.int64 and data.y.tolist() == [2, 0, 1]
+    csv_path = write(tmp_path, "a,b,y\n0,0,2.0\n0,0,0\n0,0,1\n")
+    assert load_csv(csv_path, target="y").y.dtype == data.y.dtype
+
+    bools = tmp_path / "b.npz"
+    np.savez(bools, x=np.zeros((2, 1)), y=np.array([True, False]))
+    assert load_npz(bools).y.dtype == np.int64
+
+
+def test_npz_float_labels_that_are_not_classes_stay_float(tmp_path: Path) -> None:
+    path = tmp_path / "d.npz"
+    one_hot = np.eye(3)[[0, 2, 1]]
+    np.savez(path, x=np.zeros((3, 2)), y=one_hot, t=np.array([0.5, 1.0, np.nan]))
+    assert load_npz(path).y.dtype == np.float64  # class probabilities
+    assert load_npz(path, y_key="t").y.dtype == np.float64
+
+
+def test_npz_y_dtype_decides(tmp_path: Path) -> None:
+    path = tmp_path / "d.npz"
+    np.savez(path, x=np.zeros((2, 2)), y=np.array([3.0, 4.0]), t=[[1.0], [0.25]])
+    assert load_npz(path, y_dtype=np.float32).y.dtype == np.float32
+    with pytest.raises(DataError) as error:
+        load_npz(path, y_key="t", y_dtype=np.int64)
+    message = str(error.value)
+    assert f"{path}: t[1, 0] = 0.25 is not a whole number" in message, message
+
+
 def test_npz_string_labels_become_classes(tmp_path: Path) -> None:
     np.savez(tmp_path / "d.npz", x=np.zeros((3, 1)), y=np.array(["dog", "cat", "dog"]))
     data = load_npz(tmp_path / "d.npz")
@@ -316,17 +378,41 @@ def test_npz_features_must_be_numeric(tmp_path: Path) -> None:
     assert str(path) in str(error.value)
 
 
-def test_npz_refuses_files_that_are_not_archives(tmp_path: Path) -> None:
-    text = write(tmp_path, "x,y\n1,2\n", name="data.npz")
-    with pytest.raises(DataError) as error:
-        load_npz(text)
-    assert f"{text} is not a NumPy .npz archive" in str(error.value)
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"x,y\n1,2\n", "it holds text (is it a CSV file?)"),
+        (b"", "it is empty"),
+        (b"\x89PNG\r\n\x1a\n\0\0", "it starts with the bytes"),
+        (b"PK\x03\x04cut off", "it starts as a zip file, but cannot be read"),
+    ],
+    ids=["csv", "empty", "png", "damaged zip"],
+)
+def test_npz_refuses_files_that_are_not_archives_never_suggesting_pickle(
+    tmp_path: Path, content: bytes, what: str
+) -> None:
+    # np.load takes such a file for a pickle and suggests allow_pickle=.
+    for name in ("data.npz", "data.csv"):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(DataError) as error:
+            load_npz(path)
+        message = str(error.value)
+        assert f"{path} is not an .npz file (NumPy's zip of arrays)" in message
+        assert what in message, message
+        assert "pickle" not in message, message
 
+
+def test_npz_refuses_a_single_array_file(tmp_path: Path) -> None:
     single = tmp_path / "single.npy"
     np.save(single, np.zeros(3))
-    with pytest.raises(DataError, match="single array") as error:
-        load_npz(single)
-    assert str(single) in str(error.value)
+    objects = tmp_path / "objects.npy"
+    np.save(objects, np.array([None, 1], dtype=object), allow_pickle=True)
+    for path in (single, objects):
+        with pytest.raises(DataError, match="single array") as error:
+            load_npz(path)
+        assert str(path) in str(error.value)
+        assert "allow_pickle" not in str(error.value)
 
 
 def test_a_missing_npz_raises_file_not_found(tmp_path: Path) -> None:

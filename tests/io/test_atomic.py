@@ -112,3 +112,44 @@ def test_destinations_that_cannot_be_written(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError, match="give the name of the file"):
         cr.io.save_checkpoint(tmp_path, mlp())
     assert os.listdir(tmp_path) == []
+
+
+def test_replacing_a_file_keeps_its_permission_bits(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    cr.io.save_model(mlp(seed=0), path)
+    path.chmod(0o600)  # private, as a user may make a model
+    umask = os.umask(0o022)
+    try:
+        cr.io.save_model(mlp(seed=1), path)
+    finally:
+        os.umask(umask)
+    mode = path.stat().st_mode & 0o777
+    assert mode == 0o600, f"the private file became {oct(mode)}"
+
+
+def test_a_read_only_file_is_replaced_and_stays_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    cr.io.save_model(mlp(seed=0), path)
+    path.chmod(0o444)
+    cr.io.save_model(mlp(seed=1), path)
+    assert path.stat().st_mode & 0o777 == 0o444
+    model = mlp(seed=2)
+    cr.io.load_model(model, path)
+    assert_same(snapshot(model), snapshot(mlp(seed=1)))
+
+
+def test_saving_through_a_link_writes_the_file_it_points_to(tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "model-v2.safetensors"
+    cr.io.save_model(mlp(seed=0), target)
+    link = tmp_path / "model.safetensors"
+    link.symlink_to(target)
+
+    cr.io.save_model(mlp(seed=1), link)
+
+    assert link.is_symlink(), "the link was replaced by a regular file"
+    assert link.resolve() == target.resolve()
+    model = mlp(seed=2)
+    cr.io.load_model(model, target)
+    assert_same(snapshot(model), snapshot(mlp(seed=1)))
+    assert sorted(os.listdir(tmp_path / "store")) == ["model-v2.safetensors"]

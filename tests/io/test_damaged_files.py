@@ -17,7 +17,7 @@ from safetensors.numpy import save_file
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.errors import CheckpointError
+from chainrule.errors import CheckpointError, MissingDependencyError
 from chainrule.io._format import KEY_DIGEST, digest
 from tests.io.files import (
     assert_same,
@@ -198,6 +198,59 @@ def test_a_safetensors_file_from_elsewhere(tmp_path: Path) -> None:
     assert "safetensors.numpy.load_file(path)" in str(error)
     with pytest.raises(CheckpointError, match="not a file saved by chainrule"):
         cr.load(path)
+
+
+def test_a_foreign_file_without_metadata_is_not_called_damaged(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "model.safetensors"
+    save_file(mlp().state_dict(), path)
+    load_unchanged(path, "not a file saved by chainrule")
+
+
+@pytest.mark.parametrize(
+    ("name", "renamed"),
+    [
+        ("__metadata__", "holding chainrule's metadata"),
+        ("chainrule.format", "holds chainrule's entries"),
+    ],
+    ids=["__metadata__", "format"],
+)
+def test_a_flipped_bit_in_a_key_is_damage_not_a_foreign_file(
+    checkpoint: Path, name: str, renamed: str
+) -> None:
+    # Every flip of every bit of the key: the JSON either breaks or still
+    # parses with a key of another name, which must not pass for a file
+    # from elsewhere.
+    data = checkpoint.read_bytes()
+    start = data.index(f'"{name}"'.encode()) + 1
+    messages = set()
+    for position in range(start, start + len(name)):
+        for bit in range(8):
+            flipped = bytearray(data)
+            flipped[position] ^= 1 << bit
+            checkpoint.write_bytes(bytes(flipped))
+            error = load_unchanged(checkpoint, f"{checkpoint}: the file is damaged")
+            assert "not a file saved by chainrule" not in str(error)
+            messages.add(str(error).split(": the file is damaged: ")[1])
+    assert any(renamed in message for message in messages), messages
+
+
+def test_a_renamed_entry_is_damage(checkpoint: Path) -> None:
+    header, body = split_file(checkpoint)
+    entries = header["__metadata__"]
+    entries["chainrule.fornat"] = entries.pop("chainrule.format")
+    join_file(checkpoint, header, body)
+    error = load_unchanged(checkpoint, "the file is damaged: its header holds")
+    assert "but no 'chainrule.format'" in str(error)
+
+    header["__netadata__"] = header.pop("__metadata__")
+    join_file(checkpoint, header, body)
+    load_unchanged(checkpoint, "an entry '__netadata__' holding chainrule's metadata")
+
+    header["__netadata__"] = {"note": "not ours"}
+    join_file(checkpoint, header, body)
+    load_unchanged(checkpoint, "entry '__netadata__' is neither an array nor")
 
 
 def test_a_missing_format_version(checkpoint: Path) -> None:
@@ -404,7 +457,7 @@ def test_missing_safetensors_names_the_extra(
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
 
-    with pytest.raises(ImportError, match=r'pip install "chainrule\[io\]"'):
+    with pytest.raises(MissingDependencyError, match=r'pip install "chainrule\[io\]"'):
         cr.io.load_model(mlp(), checkpoint)
     with pytest.raises(ImportError, match="safetensors package, which is not"):
         cr.save({}, checkpoint.parent / "new.safetensors")

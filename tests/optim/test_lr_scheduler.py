@@ -61,6 +61,32 @@ def test_the_schedule_starts_from_the_lr_when_made_and_records_it() -> None:
     assert scheduler.last_epoch == 0
 
 
+def test_an_lr_set_by_hand_lasts_until_the_next_step_as_readme_says() -> None:
+    # README, "Differences from PyTorch": the closed form overwrites the edit;
+    # base_lrs moves the schedule; a new scheduler starts from initial_lr.
+    optimizer = optim.SGD([cr.zeros(2, requires_grad=True)], lr=1.0)
+    scheduler = StepLR(optimizer, step_size=2, gamma=0.5)
+    scheduler.step()
+    optimizer.param_groups[0]["lr"] = 0.01
+    scheduler.step()  # epoch 2: 1.0 * 0.5, not 0.01 * 0.5 as in PyTorch
+    assert optimizer.param_groups[0]["lr"] == 0.5
+
+    twin = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=1.0)
+    twin_scheduler = torch.optim.lr_scheduler.StepLR(twin, step_size=2, gamma=0.5)
+    twin.step()
+    twin_scheduler.step()
+    twin.param_groups[0]["lr"] = 0.01
+    twin.step()
+    twin_scheduler.step()
+    assert twin.param_groups[0]["lr"] == 0.005  # the difference README names
+
+    scheduler.base_lrs[0] = 0.1
+    scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == 0.1 * 0.5
+    optimizer.param_groups[0]["lr"] = 0.01
+    assert StepLR(optimizer, step_size=2).base_lrs == [1.0]  # initial_lr
+
+
 @pytest.mark.parametrize(("name", "options"), SCHEDULES, ids=IDS)
 def test_a_loaded_schedule_resumes_like_an_uninterrupted_one(
     name: str, options: dict[str, Any]

@@ -5,12 +5,18 @@
 names and where the data came from. The weights file holds the same record
 as its metadata, so it stands on its own too, and loading refuses a
 model.json that differs from it (weights of another run, an edited file).
+
+Every field evaluate and predict read is checked for its type and size
+when the record is loaded, so that the code after it can trust them: a
+malformed record is a message naming the field, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +24,8 @@ import numpy as np
 
 from chainrule import io, nn
 from chainrule.cli.errors import UsageError
-from chainrule.cli.models import MLPSpec, build_mlp
+from chainrule.cli.examples import BUILTIN
+from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp
 from chainrule.errors import ChainruleError, MissingDependencyError
 from chainrule.io._atomic import write_atomically
 
@@ -62,10 +69,12 @@ def load_model(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
         )
     try:
         record = json.loads(description.read_text())
-        spec = MLPSpec.from_json(record["spec"])
-        check_record(record, spec)
-    except (ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"{description} is not a model description: {error}") from None
+        spec = check_record(record)
+    except ValueError as error:
+        raise UsageError(
+            f"{description} is not a model description: {error}; use the run "
+            "folder as train wrote it, or train again"
+        ) from None
 
     model = build_mlp(spec, np.random.default_rng(0))
     try:
@@ -121,23 +130,136 @@ def short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_record(record: dict[str, Any], spec: MLPSpec) -> None:
-    """The description must fit the network it describes."""
+def check_record(record: Any) -> MLPSpec:
+    """The network a record describes, once every field it holds is checked.
+
+    Raises ValueError naming the first field that has the wrong type or
+    size, or does not fit the others.
+    """
+    if not isinstance(record, dict):
+        raise ValueError(f"it holds {short(record)}, not a JSON object")
     if record.get("format") != "chainrule.cli.mlp" or record.get("version") != 1:
         raise ValueError(
             f"format {record.get('format')!r} version {record.get('version')!r}; "
             "this chainrule reads chainrule.cli.mlp version 1"
         )
-    if len(record["class_names"]) != spec.out_features:
-        raise ValueError(
-            f"{len(record['class_names'])} class names for {spec.out_features} outputs"
-        )
+    for key in ("spec", "standardize", "split"):
+        need(record, key, lambda v: isinstance(v, dict), "an object")
+
+    spec = check_spec(record["spec"])
+    for key, count in (
+        ("feature_names", spec.in_features),
+        ("class_names", spec.out_features),
+    ):
+        need(record, key, distinct_names(count), f"a list of {count} distinct strings")
+    check_standardize(record["standardize"], spec.in_features)
+    check_split(record["split"])
+    check_source(record)
+    return spec
+
+
+def check_spec(spec: dict[str, Any]) -> MLPSpec:
+    need(spec, "in_features", counts(1), "an integer >= 1", "spec.")
+    need(spec, "out_features", counts(2), "an integer >= 2 (classes)", "spec.")
+    need(
+        spec,
+        "hidden",
+        lambda v: isinstance(v, list) and all(map(counts(1), v)),
+        "a list of layer sizes, integers >= 1",
+        "spec.",
+    )
+    need(
+        spec,
+        "activation",
+        lambda v: isinstance(v, str) and v in ACTIVATIONS,
+        f"one of {', '.join(sorted(ACTIVATIONS))}",
+        "spec.",
+    )
+    need(spec, "init", lambda v: v in INITS, f"one of {', '.join(INITS)}", "spec.")
+    return MLPSpec.from_json(spec)
+
+
+def check_standardize(standardize: dict[str, Any], features: int) -> None:
     for key in ("mean", "std"):
-        if len(record["standardize"][key]) != spec.in_features:
-            raise ValueError(
-                f"standardize.{key} has {len(record['standardize'][key])} values for "
-                f"{spec.in_features} features"
-            )
+        need(
+            standardize,
+            key,
+            lambda v: (
+                isinstance(v, list) and len(v) == features and all(map(finite, v))
+            ),
+            f"a list of {features} finite numbers, one per feature",
+            "standardize.",
+        )
+    need(standardize, "std", lambda v: min(v) > 0, "positive", "standardize.")
+
+
+def check_split(split: dict[str, Any]) -> None:
+    need(split, "seed", counts(0), "an integer >= 0", "split.")
+    need(
+        split,
+        "test_size",
+        lambda v: finite(v) and 0 < v < 1,
+        "a fraction between 0 and 1",
+        "split.",
+    )
+
+
+def check_source(record: dict[str, Any]) -> None:
+    """What the model was trained on: a built-in dataset, or a CSV file."""
+    # NOTE: a run from before train recorded checksums has no data_sha256;
+    # evaluate then refuses to rebuild its split, saying why.
+    texts = ("data", "target", *(["data_sha256"] if "data_sha256" in record else []))
+    for key in texts:
+        need(record, key, lambda v: v is None or isinstance(v, str), "a string or null")
+    need(
+        record,
+        "dataset",
+        lambda v: v is None or v in BUILTIN,
+        f"null or one of {', '.join(BUILTIN)}",
+    )
+    if (record["dataset"] is None) == (record["data"] is None):
+        raise ValueError(
+            "exactly one of dataset and data must say what the model was trained "
+            f"on; it has dataset = {short(record['dataset'])} and data = "
+            f"{short(record['data'])}"
+        )
+
+
+def need(
+    fields: dict[str, Any],
+    key: str,
+    check: Callable[[Any], bool],
+    expected: str,
+    prefix: str = "",
+) -> None:
+    """Refuse ``fields[key]`` unless ``check`` accepts it; names it ``prefix+key``."""
+    value = fields.get(key, _ABSENT)
+    if value is _ABSENT:
+        raise ValueError(f"{prefix}{key} is missing")
+    if not check(value):
+        raise ValueError(f"{prefix}{key} must be {expected}, got {short(value)}")
+
+
+def counts(least: int) -> Callable[[Any], bool]:
+    """A check: an integer (not a bool, not a float) of at least ``least``."""
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+
+def finite(value: Any) -> bool:
+    """A JSON number that is finite (JSON's NaN and Infinity are not)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return number and math.isfinite(value)
+
+
+def distinct_names(count: int) -> Callable[[Any], bool]:
+    """A check: a list of ``count`` strings, no two the same."""
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, list) or len(value) != count:
+            return False
+        return all(isinstance(v, str) for v in value) and len(set(value)) == count
+
+    return check
 
 
 def features_in_model_order(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import artifacts
+from chainrule.cli.dependencies import require
 from chainrule.cli.errors import UsageError
 from chainrule.cli.examples import encode, file_sha256, load_examples
 from chainrule.cli.training import evaluate
@@ -45,6 +46,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require("safetensors")
     model, record = artifacts.load_model(args.folder)
     x, y, source = labelled_rows(args, record)
     loss, accuracy = evaluate(model, artifacts.standardized(record, x), y)
@@ -98,6 +100,8 @@ def labelled_rows(
     recorded = record.get("data")
     if recorded is not None:
         check_unchanged(Path(recorded), record.get("data_sha256"))
+    else:
+        require("sklearn")
     examples = load_examples(
         record.get("dataset"),
         None if recorded is None else Path(recorded),

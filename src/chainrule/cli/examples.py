@@ -98,7 +98,7 @@ def data_error(error: ChainruleError) -> UsageError:
     """A library error about a data file, worded for the command line."""
     # NOTE: library messages start with the function's name ("load_csv: "),
     # which the command line's user never called.
-    return UsageError(str(error).removeprefix("load_csv: "))
+    return UsageError(str(error).removeprefix("load_csv: ").removeprefix("load_npz: "))
 
 
 def encode(labels: np.ndarray, classes: list[str], source: str) -> np.ndarray:

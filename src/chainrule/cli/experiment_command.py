@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from chainrule import experiments
 from chainrule.cli import plots
+from chainrule.cli.dependencies import require
 from chainrule.cli.errors import UsageError
 from chainrule.errors import ArgumentError, MissingDependencyError
 
@@ -139,6 +140,8 @@ def run_vanishing(args: argparse.Namespace) -> int:
     positive(args, "lr")
     if not args.no_clip:
         positive(args, "clip_norm")
+    require("sklearn", "matplotlib")
+    check_output(args.output, "vanishing")
 
     result = call(
         experiments.gradient_flow,
@@ -183,6 +186,8 @@ def run_activations(args: argparse.Namespace) -> int:
             f"--points must be odd and at least 3 (so that x = 0 is on the "
             f"grid), got {args.points}"
         )
+    require("matplotlib")
+    check_output(args.output, "activations")
 
     curves = call(
         experiments.activation_derivatives,
@@ -214,6 +219,8 @@ def run_timing(args: argparse.Namespace) -> int:
         at_least(args, option, 1)
     positive(args, "eps")
     positive(args, "max_seconds")
+    require("sklearn", "matplotlib")
+    check_output(args.output, "numerical-gradient")
 
     result = call(
         experiments.gradient_timing,
@@ -290,6 +297,32 @@ def positive(args: argparse.Namespace, name: str) -> None:
         raise UsageError(
             f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}"
         )
+
+
+def check_output(folder: Path, name: str) -> None:
+    """Refuse an --output that cannot take NAME.json and NAME.png, before running.
+
+    The folder may not exist yet, but where it would be made must be a
+    folder, and neither file may be a folder.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(
+            f"--output {folder} is a file, not a folder; give a folder for the "
+            "plot and the JSON"
+        )
+    existing = next(path for path in folder.parents if path.exists())
+    if not existing.is_dir():
+        raise UsageError(
+            f"--output {folder}: {existing} is a file, so no folder can be made "
+            "in it; give another folder"
+        )
+    for suffix in (".json", ".png"):
+        path = folder / f"{name}{suffix}"
+        if path.is_dir():
+            raise UsageError(
+                f"--output {folder}: {path} is a folder, so the experiment "
+                "could not write its results there; give another folder"
+            )
 
 
 def call(experiment: Callable[..., T], **options: Any) -> T:

@@ -17,6 +17,7 @@ are rectangles, weights circles, forward edges solid, backward edges dashed
 from __future__ import annotations
 
 import argparse
+import shutil
 import traceback
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import functional as F
+from chainrule.cli.dependencies import require
 from chainrule.cli.errors import UsageError
 from chainrule.cli.gradcheck_command import add_input_shape_option, callable_from
 from chainrule.cli.loading import load_object
@@ -89,6 +91,12 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.seed < 0:
         raise UsageError("--seed must be a non-negative integer")
+    if args.output.suffix.lower() != ".dot" and shutil.which("dot") is None:
+        require(
+            "networkx",
+            "matplotlib",
+            alternative="or install Graphviz, or draw to a .dot file",
+        )
     rng = np.random.default_rng(args.seed)
     if args.model is None:
         drawing, what = _default_model(args, rng)

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import artifacts, plots
+from chainrule.cli.dependencies import require
 from chainrule.cli.errors import UsageError
 from chainrule.cli.examples import (
     BUILTIN,
@@ -53,7 +54,13 @@ from chainrule.cli.examples import (
 )
 from chainrule.cli.models import ACTIVATIONS, INITS, MLPSpec, build_mlp, parse_hidden
 from chainrule.cli.run_folder import RunFolder, point_latest
-from chainrule.cli.training import OPTIMIZERS, Settings, TrainingDiverged, fit
+from chainrule.cli.training import (
+    MOMENTUM,
+    OPTIMIZERS,
+    Settings,
+    TrainingDiverged,
+    fit,
+)
 from chainrule.data import Standardize, train_test_split
 from chainrule.errors import MissingDependencyError
 from chainrule.monitor import GradientMonitor
@@ -114,7 +121,10 @@ def register(commands: Any) -> None:
         help="(default: 0, and 0.01 for adamw as in PyTorch)",
     )
     training.add_argument(
-        "--momentum", type=float, default=0.9, help="for --optimizer sgd (default: 0.9)"
+        "--momentum",
+        type=float,
+        default=None,
+        help="for --optimizer sgd (default: 0.9) and rmsprop (default: 0)",
     )
     training.add_argument(
         "--clip-norm",
@@ -150,6 +160,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_options(args)
+    require(*needed_packages(args))
     folder = RunFolder(args.output, args.overwrite)
     with folder as staging:
         written = train_into(staging, args)
@@ -159,6 +170,16 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         print(point_latest(output))
     return 0
+
+
+def needed_packages(args: argparse.Namespace) -> list[str]:
+    """The optional packages this run will use: saving, plots, data, progress."""
+    modules = ["safetensors", "matplotlib"]
+    if args.data is None:
+        modules.append("sklearn")
+    if not args.no_progress:
+        modules.append("tqdm")
+    return modules
 
 
 def train_into(output: Path, args: argparse.Namespace) -> list[str]:
@@ -201,7 +222,7 @@ def train_into(output: Path, args: argparse.Namespace) -> list[str]:
         epochs=args.epochs,
         batch_size=args.batch_size,
         weight_decay=weight_decay(args),
-        momentum=args.momentum if args.optimizer == "sgd" else None,
+        momentum=momentum(args),
         clip_norm=args.clip_norm,
         seed=args.seed,
     )
@@ -320,8 +341,15 @@ def check_options(args: argparse.Namespace) -> None:
         math.isfinite(args.weight_decay) and args.weight_decay >= 0
     ):
         raise UsageError("--weight-decay must be a finite number >= 0")
-    if not (math.isfinite(args.momentum) and 0 <= args.momentum < 1):
-        raise UsageError("--momentum must be in [0, 1)")
+    if args.momentum is not None:
+        if args.optimizer not in MOMENTUM:
+            raise UsageError(
+                f"--momentum applies to --optimizer sgd and rmsprop, not "
+                f"{args.optimizer}, whose betas play its part; leave it out, or "
+                "choose sgd or rmsprop"
+            )
+        if not (math.isfinite(args.momentum) and 0 <= args.momentum < 1):
+            raise UsageError("--momentum must be in [0, 1)")
     if args.clip_norm is not None and not (
         math.isfinite(args.clip_norm) and args.clip_norm > 0
     ):
@@ -355,6 +383,13 @@ def split(
             f"class {names}; use a smaller --test-size"
         )
     return x_train, x_test, y_train, y_test
+
+
+def momentum(args: argparse.Namespace) -> float | None:
+    """--momentum, or the optimizer's default; None for one that takes none."""
+    if args.momentum is not None:
+        return float(args.momentum)
+    return MOMENTUM.get(args.optimizer)
 
 
 def weight_decay(args: argparse.Namespace) -> float:

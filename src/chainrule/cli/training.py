@@ -23,6 +23,9 @@ from chainrule.monitor import GradientMonitor
 from chainrule.tensor import Tensor
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+# The optimizers that take a momentum, with the command line's default for it
+# (0.9 for SGD, which is slow without; RMSprop's is PyTorch's 0).
+MOMENTUM = {"sgd": 0.9, "rmsprop": 0.0}
 
 
 @dataclass
@@ -73,7 +76,12 @@ def make_optimizer(model: nn.Module, settings: Settings) -> optim.Optimizer:
     if name == "adamw":
         return optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     if name == "rmsprop":
-        return optim.RMSprop(params, lr=settings.lr, weight_decay=settings.weight_decay)
+        return optim.RMSprop(
+            params,
+            lr=settings.lr,
+            momentum=settings.momentum or 0.0,
+            weight_decay=settings.weight_decay,
+        )
     raise UsageError(
         f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}"
     )

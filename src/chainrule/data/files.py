@@ -2,15 +2,21 @@
 
 Errors name the file and, for a CSV, the line and the column, so a bad value
 can be found and fixed in the file.
+
+Labels follow one rule in both (docs/conventions.md): class labels are
+int64. Whole numbers (``2``, ``2.0``) in a 1-D target are class labels;
+a target with a fraction stays float, for regression; ``y_dtype=`` says
+which instead of the values.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import math
 import os
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,7 @@ def load_csv(
     target: str | int,
     delimiter: str = ",",
     dtype: Any = None,
+    y_dtype: Any = None,
 ) -> LabelledDataset:
     """Load a CSV file with a header row: the target column and numeric features.
 
@@ -36,8 +43,9 @@ def load_csv(
     header must name each column once (columns are matched by name, so a
     name found twice is refused). A numeric target gives int64 labels when
     every value is a whole number (float values otherwise, e.g. for
-    regression); any other target is read as class names, numbered in
-    sorted order: label ``k`` is ``class_names[k]``.
+    regression), unless ``y_dtype`` says otherwise; any other target is read
+    as class names, numbered in sorted order: label ``k`` is
+    ``class_names[k]``.
 
     Parameters
     ----------
@@ -52,6 +60,11 @@ def load_csv(
         The field separator.
     dtype
         Float dtype of the features; default: the default dtype (float64).
+    y_dtype
+        The labels' dtype, whatever the values look like: a signed integer
+        dtype for class labels (a value that is not a whole number is
+        refused), or a float dtype for a regression target (whole numbers
+        too). Default: int64 for whole numbers, else ``dtype``.
 
     Returns
     -------
@@ -71,12 +84,15 @@ def load_csv(
     """
     path = Path(path)
     dtype = _float_dtype("load_csv", dtype)
+    label_dtype = _label_dtype("load_csv", y_dtype)
     header, rows, lines = read_rows(path, delimiter)
     column = _target_column(path, header, target)
 
     features = [i for i in range(len(header)) if i != column]
     x = parse_features(path, header, rows, lines, features, dtype)
-    y, class_names = _parse_target(path, header[column], rows, lines, column, dtype)
+    y, class_names = _parse_target(
+        path, header[column], rows, lines, column, dtype, label_dtype
+    )
     return LabelledDataset(
         x,
         y,
@@ -225,6 +241,7 @@ def _parse_target(
     lines: list[int],
     column: int,
     dtype: np.dtype[Any],
+    y_dtype: np.dtype[Any] | None,
 ) -> tuple[np.ndarray, list[str] | None]:
     texts = [row[column].strip() for row in rows]
     for text, line in zip(texts, lines, strict=True):
@@ -239,12 +256,16 @@ def _parse_target(
     except ValueError:
         # NOTE: sorted, so the numbering does not depend on the row order.
         class_names = sorted(set(texts))
+        _check_classes("load_csv", f"{path}, target column {name!r}", y_dtype)
         index = {c: k for k, c in enumerate(class_names)}
-        return np.array([index[t] for t in texts], dtype=np.int64), class_names
+        labels = np.array([index[t] for t in texts], dtype=np.int64)
+        return labels.astype(y_dtype or np.int64), class_names
 
-    if all(math.isfinite(v) and v == int(v) for v in numbers):
-        return np.array(numbers).astype(np.int64), None
-    return np.array(numbers, dtype=dtype), None
+    def where(k: int) -> str:
+        return f"{path}, line {lines[k]}, target column {name!r}: {texts[k]!r}"
+
+    y = _labels(np.array(numbers), y_dtype, "load_csv", where)
+    return (y.astype(dtype) if y.dtype.kind == "f" and y_dtype is None else y), None
 
 
 def _not_a_number(
@@ -266,12 +287,18 @@ def _not_a_number(
 
 
 def load_npz(
-    path: PathLike, x_key: str = "x", y_key: str = "y", dtype: Any = None
+    path: PathLike,
+    x_key: str = "x",
+    y_key: str = "y",
+    dtype: Any = None,
+    y_dtype: Any = None,
 ) -> LabelledDataset:
     """Load features and labels from a NumPy ``.npz`` archive (``np.savez``).
 
     Arrays holding Python objects are refused: loading them means unpickling,
-    which can run any code the file's author put in it.
+    which can run any code the file's author put in it. So is a file that is
+    not an .npz archive (a CSV or .npy file), by its first bytes: NumPy
+    would read it as a pickle.
 
     Parameters
     ----------
@@ -281,12 +308,19 @@ def load_npz(
         The names of the feature and label arrays in the archive.
     dtype
         Convert the features to this dtype; default: keep the stored dtype.
+    y_dtype
+        The labels' dtype, whatever the values look like: a signed integer
+        dtype for class labels (a value that is not a whole number is
+        refused), or a float dtype for a regression target. Default: int64
+        for integer and bool labels and for 1-D float labels that are all
+        whole numbers; other float labels (fractions, one-hot rows) as
+        stored.
 
     Returns
     -------
     LabelledDataset
-        ``x`` and ``y`` as stored (integer labels become int64; string labels
-        become classes numbered in sorted order, named in ``class_names``).
+        ``x`` as stored and ``y`` as ``y_dtype`` says (string labels become
+        classes numbered in sorted order, named in ``class_names``).
 
     Examples
     --------
@@ -299,23 +333,8 @@ def load_npz(
     ((3, 2), [0, 1, 1])
     """
     path = Path(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
-        raise DataError(
-            f"load_npz: {path} is not a NumPy .npz archive ({error}); save "
-            "one with np.savez(path, x=features, y=labels)"
-        ) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(
-            f"load_npz: {path} holds a single array (an .npy file), not an "
-            ".npz archive of named arrays; save both with "
-            "np.savez(path, x=features, y=labels)"
-        )
-
-    with archive:
+    label_dtype = _label_dtype("load_npz", y_dtype)
+    with open_npz(path) as archive:
         x = _array(archive, path, x_key, "x_key")
         y = _array(archive, path, y_key, "y_key")
     if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
@@ -332,10 +351,17 @@ def load_npz(
 
     class_names = None
     if y.dtype.kind in "US":
+        _check_classes("load_npz", f"{path}, array {y_key!r}", label_dtype)
         names, y = np.unique(y, return_inverse=True)
         class_names = [str(c) for c in names]
-    if y.dtype.kind in "biu":
-        y = y.astype(np.int64)
+    if y.dtype.kind in "biuf":
+        labels = y
+
+        def where(k: int) -> str:
+            index = np.unravel_index(k, labels.shape)
+            return f"{path}: {y_key}[{', '.join(map(str, index))}] = {labels[index]}"
+
+        y = _labels(y, label_dtype, "load_npz", where)
     return LabelledDataset(
         x if dtype is None else x.astype(dtype),
         y,
@@ -345,6 +371,62 @@ def load_npz(
         ),
         class_names=class_names,
     )
+
+
+# A zip file starts with a local file header, or (empty) its end record.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def open_npz(path: Path) -> Any:
+    """The NumPy archive at ``path`` (an ``NpzFile``), once its first bytes say
+    it is one; also ``chainrule predict``'s way in.
+
+    NOTE: np.load takes a file that is neither a zip nor an .npy file for a
+    pickle, and its error suggests allow_pickle=True: but unpickling can run
+    any code put into the file. Such a file is refused by its first bytes,
+    and no error of NumPy's that mentions pickling is passed on.
+    """
+    save = "save one with np.savez(path, x=features, y=labels)"
+    not_npz = f"load_npz: {path} is not an .npz file (NumPy's zip of arrays)"
+    try:
+        with open(path, "rb") as file:
+            start = file.read(512)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise DataError(f"{not_npz}: {error.strerror}") from None
+    if start.startswith(_NPY_MAGIC):
+        raise DataError(
+            f"load_npz: {path} holds a single array (an .npy file), not an "
+            ".npz archive of named arrays; save both with "
+            "np.savez(path, x=features, y=labels)"
+        )
+    if not start.startswith(_ZIP_MAGIC):
+        raise DataError(f"{not_npz}: {_what_it_is(start)}; {save}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        detail = "" if "pickle" in str(error) else f" ({error})"
+        raise DataError(
+            f"{not_npz}: it starts as a zip file, but cannot be read as one"
+            f"{detail}, so it is damaged or cut off; {save}"
+        ) from None
+
+
+def _what_it_is(start: bytes) -> str:
+    """What a file that is no zip seems to be, from its first bytes."""
+    if not start:
+        return "it is empty"
+    try:
+        # NOTE: incremental, so a character cut at the end of the block is
+        # not taken for bad UTF-8.
+        text = codecs.getincrementaldecoder("utf-8")().decode(start)
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        return f"it starts with the bytes {start[:8]!r}"
+    return "it holds text (is it a CSV file?)"
 
 
 def _array(archive: Any, path: Path, key: str, argument: str) -> np.ndarray:
@@ -366,6 +448,69 @@ def _array(archive: Any, path: Path, key: str, argument: str) -> np.ndarray:
             "array.astype(np.float64))"
         ) from None
     return array
+
+
+def _label_dtype(where: str, y_dtype: Any) -> np.dtype[Any] | None:
+    if y_dtype is None:
+        return None
+    resolved = np.dtype(y_dtype)
+    if resolved.kind not in "if":
+        raise DTypeError(
+            f"{where}: y_dtype must be a signed integer dtype (class labels) or "
+            f"a float dtype (a regression target), got {resolved}"
+        )
+    return resolved
+
+
+def _check_classes(where: str, target: str, y_dtype: np.dtype[Any] | None) -> None:
+    if y_dtype is not None and y_dtype.kind != "i":
+        raise DTypeError(
+            f"{where}: {target} holds class names, which become integer labels; "
+            f"y_dtype={y_dtype} cannot hold them (give an integer dtype, or None)"
+        )
+
+
+def _labels(
+    y: np.ndarray,
+    y_dtype: np.dtype[Any] | None,
+    who: str,
+    where: Callable[[int], str],
+) -> np.ndarray:
+    """Numeric labels as ``y_dtype``; by default int64 where they are classes.
+
+    ``where(k)`` names the k-th value (in C order) in an error.
+    """
+    if y.dtype.kind in "biu":
+        y = y.astype(np.int64)
+    # NOTE: only a 1-D target is taken for class labels by its values: a 2-D
+    # one of whole numbers is more likely one-hot rows (class probabilities,
+    # which stay float) than several targets of classes.
+    if y.dtype.kind == "i":
+        whole = np.ones(y.shape, dtype=bool)
+    else:
+        whole = np.isfinite(y) & (y == np.trunc(y))
+    if y_dtype is None:
+        classes = y.dtype.kind == "i" or (y.ndim == 1 and bool(whole.all()))
+        return y.astype(np.int64) if classes else y
+    if y_dtype.kind == "f":
+        return y.astype(y_dtype)
+
+    if not whole.all():
+        k = int(np.flatnonzero(~whole.ravel())[0])
+        raise DataError(
+            f"{who}: {where(k)} is not a whole number, so it cannot be a class "
+            f"label (y_dtype={y_dtype}); for a regression target give a float "
+            "y_dtype, or None"
+        )
+    limits = np.iinfo(y_dtype)
+    outside = (y < limits.min) | (y > limits.max)
+    if outside.any():
+        k = int(np.flatnonzero(outside.ravel())[0])
+        raise DataError(
+            f"{who}: {where(k)} does not fit y_dtype={y_dtype} "
+            f"({limits.min} to {limits.max}); give a wider integer dtype"
+        )
+    return y.astype(y_dtype)
 
 
 def _float_dtype(where: str, dtype: Any) -> np.dtype[Any]:

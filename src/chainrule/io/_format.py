@@ -33,7 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.errors import ArgumentError, CheckpointError, DTypeError
+from chainrule.errors import (
+    ArgumentError,
+    CheckpointError,
+    DTypeError,
+    MissingDependencyError,
+)
 from chainrule.io._atomic import write_atomically
 from chainrule.io._json import loads
 from chainrule.tensor import Tensor
@@ -90,7 +95,7 @@ def safetensors_numpy() -> ModuleType:
     try:
         import safetensors.numpy
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             "saving and loading need the safetensors package, which is not "
             'installed: pip install "chainrule[io]" (or pip install safetensors)'
         ) from error
@@ -247,8 +252,11 @@ def _header_entries(data: bytes, path: str) -> dict[str, str]:
             position = f" (line {error.lineno}, column {error.colno}: {error.msg})"
         reason = f"its safetensors header is not valid JSON{position}"
         raise damaged(path, reason) from None
-    entries = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(header, dict):
+        raise damaged(path, "its safetensors header is not a JSON object")
+    entries = header.get("__metadata__")
     if entries is None:
+        _check_no_stray_entry(header, path)
         return {}
     if not isinstance(entries, dict) or not all(
         isinstance(value, str) for value in entries.values()
@@ -257,9 +265,43 @@ def _header_entries(data: bytes, path: str) -> dict[str, str]:
     return entries
 
 
+def _check_no_stray_entry(header: dict[str, Any], path: str) -> None:
+    """A header without ``__metadata__`` must describe arrays only.
+
+    NOTE: what can honestly be told apart. Every other entry of a
+    safetensors header describes an array, so an entry that does not is
+    damage (safetensors itself would refuse the file), whoever wrote it;
+    and one that holds chainrule's entries is our metadata under a damaged
+    name, a flipped bit in "__metadata__".
+    """
+    for key, value in header.items():
+        if isinstance(value, dict) and {"dtype", "shape", "data_offsets"} <= set(value):
+            continue
+        if isinstance(value, dict) and any(
+            name.startswith("chainrule.") for name in value
+        ):
+            raise damaged(
+                path,
+                f"its header has no '__metadata__' entry but an entry {key!r} "
+                "holding chainrule's metadata: the entry's name was changed",
+            )
+        raise damaged(
+            path,
+            f"its header's entry {key!r} is neither an array nor '__metadata__'",
+        )
+
+
 def _check_kind(entries: dict[str, str], path: str) -> str:
     """The file's kind, once its marker and format version are known good."""
     kind = entries.get(KEY_FORMAT)
+    ours = sorted(key for key in entries if key.startswith("chainrule."))
+    if kind is None and ours:
+        raise damaged(
+            path,
+            f"its header holds chainrule's entries ({', '.join(ours[:3])}"
+            f"{', ...' if len(ours) > 3 else ''}) but no {KEY_FORMAT!r}: "
+            "the name of one was changed",
+        )
     if kind is None:
         raise CheckpointError(
             f"{path}: not a file saved by chainrule: its safetensors header has "
