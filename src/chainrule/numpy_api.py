@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
+from chainrule.autograd import grad_mode
 from chainrule.errors import NotDifferentiableError
 from chainrule.ops import activation, arithmetic, elementwise, reduction, shape
 
@@ -269,7 +271,7 @@ def _dot(a: Any, b: Any) -> Any:
 
 
 def _as_tensor(value: Any) -> Any:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     return value if isinstance(value, Tensor) else Tensor(np.array(value))
 
@@ -281,8 +283,6 @@ def _name(func: Any) -> str:
 
 def _gradient_at_stake(*groups: Any) -> bool:
     """Would computing on the data drop a gradient the graph should carry?"""
-    from chainrule.autograd import grad_mode
-
     if not grad_mode.state.enabled:
         return False
     stack = list(groups)
@@ -322,7 +322,7 @@ def _parameters(fn: Callable[..., Any]) -> set[str]:
 
 
 def _data(x: Any) -> Any:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     return x._data if isinstance(x, Tensor) else x
 
@@ -337,7 +337,7 @@ def _unwrap(value: Any) -> Any:
 
 
 def _constant(result: Any) -> Any:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if isinstance(result, (np.ndarray, np.generic)):
         return Tensor(np.asarray(result))

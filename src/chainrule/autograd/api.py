@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
 from chainrule.autograd.engine import run_backward
 from chainrule.errors import BackwardError, DTypeError, ShapeError
 
@@ -67,7 +68,7 @@ def grad(
     >>> float(dx), float(dxx)
     (27.0, 18.0)
     """
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     roots = _as_list(outputs, "grad", "outputs")
     wrt = _as_list(inputs, "grad", "inputs")
@@ -100,7 +101,7 @@ def grad(
 
 
 def _as_list(value: Any, where: str, name: str) -> list[Any]:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if isinstance(value, Tensor):
         return [value]
@@ -130,7 +131,7 @@ def _seeds(roots: list[Any], grads: Any, create_graph: bool, where: str) -> list
 
 def seed_gradient(root: Any, gradient: Any, create_graph: bool, where: str) -> Any:
     """The gradient the backward pass starts from, checked against ``root``."""
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if not root.requires_grad:
         raise BackwardError(
@@ -193,7 +194,7 @@ def clear_grad(tensor: Any, set_to_none: bool = True) -> None:
     to a recorded graph (``create_graph=True``), whose saved values an
     in-place write would change.
     """
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     grad = tensor.grad
     if grad is None:

@@ -289,9 +289,10 @@ def _check(
         )
         result.notes = notes
 
-    if result.status == "kink":
+    status = result.status
+    if status == "kink":
         warnings.warn(str(result), GradcheckWarning, stacklevel=3)
-    elif result.status == "failed" and raise_exception:
+    elif status == "failed" and raise_exception:
         raise GradcheckError(result)
     return result
 
@@ -367,8 +368,12 @@ def _fast(
     record: bool,
     notes: list[str],
 ) -> GradcheckResult:
+    # NOTE: directions uniform on [-1/2, 1/2), not Gaussian: any random
+    # direction exposes a wrong Jacobian with probability 1, and uniform
+    # numbers come three times faster (standard_normal of a 20x20 input was
+    # a twentieth of a fast check).
     rng = _seeded(seed)
-    weights = [rng.standard_normal(out.size) for out in outputs]
+    weights = [rng.random(out.size) - 0.5 for out in outputs]
     norm = np.sqrt(sum(float(w @ w) for w in weights)) or 1.0
     weights = [w / norm for w in weights]
     tensors = [t for _, t in targets]
@@ -376,7 +381,7 @@ def _fast(
 
     blocks = []
     for (input_name, tensor), vjp in zip(targets, products, strict=True):
-        direction = rng.standard_normal(tensor.shape)
+        direction = rng.random(tensor.shape) - 0.5
         direction /= math.sqrt(float(np.vdot(direction, direction))) or 1.0
         analytical = float(vjp @ direction.ravel())
         numerical = directional_derivatives(

@@ -191,17 +191,17 @@ def directional_derivatives(
     """Numerical u^T J v for one target: two evaluations whatever its size."""
     data = target.data
     original = data.copy()
-    np.add(original, eps * direction, out=data, casting="unsafe")
-    up = outputs_as_arrays(evaluate_quietly(evaluate, record))
-    np.subtract(original, eps * direction, out=data, casting="unsafe")
-    down = outputs_as_arrays(evaluate_quietly(evaluate, record))
+    step = eps * direction
+    with enable_grad() if record else no_grad():
+        np.add(original, step, out=data, casting="unsafe")
+        up = outputs_as_arrays(evaluate(record))
+        np.subtract(original, step, out=data, casting="unsafe")
+        down = outputs_as_arrays(evaluate(record))
     data[...] = original
-    return float(
-        sum(
-            np.dot(u, (a - b) / (2 * eps))
-            for u, a, b in zip(weights, up, down, strict=True)
-        )
-    )
+    total = 0.0
+    for u, a, b in zip(weights, up, down, strict=True):
+        total += float(np.dot(u, a - b))
+    return total / (2 * eps)
 
 
 def vector_jacobian_products(

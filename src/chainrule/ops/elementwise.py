@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function
 from chainrule.errors import DTypeError
 from chainrule.ops._common import operand_error
@@ -152,7 +153,7 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:
     The bounds are constants (numbers or arrays); for bounds that need
     gradients, use :func:`maximum` and :func:`minimum`.
     """
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     for name, bound in (("min", min), ("max", max)):
         if isinstance(bound, Tensor) and bound.requires_grad:

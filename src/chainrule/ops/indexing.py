@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function
 from chainrule.errors import IndexingError, ShapeError
 
@@ -101,7 +102,7 @@ def _scatter_add(
 ) -> Any:
     # In a recorded backward pass the gradient is a Tensor: scatter with the op
     # so the scatter is differentiated too; otherwise plain NumPy.
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if isinstance(values, Tensor):
         return ScatterAdd.apply(values, index, shape, repeats)
@@ -166,7 +167,7 @@ def _normalize_index(index: Any) -> tuple[tuple[Any, ...], bool]:
 
 
 def _normalize_item(item: Any) -> Any:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if isinstance(item, Tensor):
         item = item.data
@@ -185,7 +186,7 @@ def _normalize_item(item: Any) -> Any:
 
 
 def _data_of(value: Any) -> Any:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if isinstance(value, Tensor):
         return value.data

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function
 from chainrule.errors import ArgumentError, AxisError, ShapeError
 from chainrule.ops._common import (
@@ -463,7 +464,7 @@ def logsumexp(
 
 
 def _arg_extremum(op: str, pick: Any, x: Any, axis: int | None, keepdims: bool) -> Any:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     shape = data.shape

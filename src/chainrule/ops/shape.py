@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function
 from chainrule.errors import AxisError, ShapeError
 from chainrule.ops._common import normalize_axes, normalize_axis, torch_alias
@@ -420,7 +421,7 @@ def stack(tensors: Any, axis: int = 0, *, dim: int | None = None) -> Any:
 
 
 def _sequence(op: str, tensors: Any) -> list[Any]:
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if isinstance(tensors, (Tensor, np.ndarray)):
         # NOTE: NumPy would iterate over the first axis of one array; a single
@@ -473,7 +474,7 @@ def _split_ranges(
     sections: Any, length: int, shape: tuple[int, ...], axis: int
 ) -> list[tuple[int, int]]:
     """(start, stop) of each section, as np.split cuts them."""
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     if isinstance(sections, Tensor):
         sections = sections.data
@@ -564,7 +565,7 @@ def pad(
     >>> cr.pad(cr.tensor([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
     tensor([3., 2., 1., 2., 3., 2.])
     """
-    from chainrule.tensor import Tensor
+    Tensor = _function._Tensor
 
     shape = np.shape(x)
     widths = _pad_widths(pad_width, shape)
