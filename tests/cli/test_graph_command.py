@@ -31,6 +31,7 @@ MODEL = textwrap.dedent(
             return self.head(self.encoder(x))
 
     net = Net()
+    single = nn.Linear(6, 2)
 
     def squash(x, y):
         return cr.tanh(x * y).sum()
@@ -133,6 +134,16 @@ def test_a_function_of_several_inputs_is_drawn_op_by_op(
     assert status == 0, err
     dot = path.read_text()
     assert 'label="Multiply"' in dot and 'label="Tanh"' in dot
+    # The inputs carry the function's parameter names.
+    assert 'label="x\\n(2, 3)"' in dot and 'label="y\\n(3,)"' in dot
+    assert 'label="output\\n()"' in dot
+
+
+def test_counts_are_singular_for_one(capsys, tmp_path: Path, model_file) -> None:
+    model = ["--model", f"{model_file}:single", "--input-shape", "3,6"]
+    status, out, err = run(capsys, "graph", *model, "--output", str(tmp_path / "1.dot"))
+    assert status == 0, err
+    assert "(1 box, 2 data nodes, 2 weights; module detail)" in out
 
 
 @pytest.mark.parametrize(

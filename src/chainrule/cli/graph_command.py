@@ -17,7 +17,9 @@ are rectangles, weights circles, forward edges solid, backward edges dashed
 from __future__ import annotations
 
 import argparse
+import inspect
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -142,9 +144,10 @@ def _user_model(
             "give the shape of each input with --input-shape (e.g. --input-shape "
             f"4,64) to draw {name}"
         )
+    names = _argument_names(fn, len(args.input_shape))
     inputs = tuple(
-        Tensor(rng.standard_normal(shape), requires_grad=True)
-        for shape in args.input_shape
+        Tensor(rng.standard_normal(shape), requires_grad=True, name=input_name)
+        for shape, input_name in zip(args.input_shape, names, strict=True)
     )
     shapes = ", ".join(str(s) for s in args.input_shape)
     try:
@@ -157,6 +160,8 @@ def _user_model(
                 raise UsageError(
                     f"{name} returned a {type(output).__name__}, not a Tensor"
                 )
+            if output.name is None:
+                output.name = "output"
             drawing = graph(output, detail="full", grad_norms=args.grad_norms)
     except UsageError:
         raise
@@ -168,16 +173,36 @@ def _user_model(
     return drawing, args.model
 
 
+def _argument_names(fn: Any, count: int) -> list[str | None]:
+    """The names of a plain function's first ``count`` positional parameters.
+
+    They label its inputs in the drawing; a Module's inputs are named by
+    ``draw`` (``input``, ``input 1``), and a ``*args`` gets none.
+    """
+    if isinstance(fn, Module):
+        return [None] * count
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    positional = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
+    names: list[str | None] = [p.name for p in parameters if p.kind in positional]
+    return (names + [None] * count)[:count]
+
+
 def _summary(drawing: Graph) -> str:
-    kinds = [node.kind for node in drawing.nodes]
-    parts = [
-        f"{kinds.count(kind)} {label}"
-        for kind, label in (
-            ("module", "boxes"),
-            ("op", "ops"),
-            ("data", "data nodes"),
-            ("weight", "weights"),
-        )
-        if kind in kinds
-    ]
+    counts = Counter[str](node.kind for node in drawing.nodes)
+    parts = []
+    for kind, one, many in (
+        ("module", "box", "boxes"),
+        ("op", "op", "ops"),
+        ("data", "data node", "data nodes"),
+        ("weight", "weight", "weights"),
+    ):
+        count = counts[kind]
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
     return ", ".join(parts) + f"; {drawing.detail} detail"
