@@ -161,6 +161,8 @@ def test_numerical_gradient_reports_skipped_sizes(capsys, tmp_path) -> None:
         (["vanishing", "--inits", ","], "--inits is empty"),
         (["activations", "--points", "100"], "--points must be odd"),
         (["activations", "--limit", "-2"], "--limit must be positive"),
+        (["activations", "--limit", "inf"], "--limit must be finite, got inf"),
+        (["vanishing", "--lr", "inf"], "--lr must be finite, got inf"),
         (["activations", "--functions", "cube"], "choose from sigmoid"),
         (["numerical-gradient", "--widths", "4,2"], "widths must increase"),
         (["numerical-gradient", "--widths", "1,x"], "separated by commas"),
@@ -178,14 +180,32 @@ def test_bad_options_exit_2_with_a_message(capsys, tmp_path, argv, message) -> N
     assert not list(tmp_path.iterdir())  # nothing written
 
 
-def test_output_that_is_a_file_exits_2(capsys, tmp_path) -> None:
-    blocker = tmp_path / "taken"
-    blocker.write_text("")
-    status, _, err = run(
-        capsys, "experiment", "activations", "--points", "11", "--output", str(blocker)
+@pytest.mark.parametrize("name", ["vanishing", "activations", "numerical-gradient"])
+@pytest.mark.parametrize("where", ["taken", "taken/below"])
+def test_an_output_folder_that_cannot_be_made_fails_before_the_work(
+    capsys, tmp_path, monkeypatch, name, where
+) -> None:
+    (tmp_path / "taken").write_text("")
+
+    def no_work(**options):
+        raise AssertionError("the experiment ran before the folder was checked")
+
+    for function in ("gradient_flow", "activation_derivatives", "gradient_timing"):
+        monkeypatch.setattr(f"chainrule.experiments.{function}", no_work)
+    status, out, err = run(
+        capsys, "experiment", name, "--output", str(tmp_path / where)
     )
     assert status == 2
-    assert "cannot create the output folder" in err
+    assert "cannot create the output folder" in err and out == ""
+
+
+def test_a_folder_made_for_a_run_that_fails_is_removed(capsys, tmp_path) -> None:
+    # The library refuses the widths after the folder was made for it.
+    folder = tmp_path / "new" / "runs"
+    argv = ["numerical-gradient", "--widths", "4,2", "--output", str(folder)]
+    status, _, err = run(capsys, "experiment", *argv)
+    assert status == 2 and "widths must increase" in err
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(
