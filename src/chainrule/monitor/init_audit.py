@@ -35,13 +35,12 @@ import numpy as np
 from chainrule.autograd.api import grad
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.monitor._format import layer_label, table
-from chainrule.monitor.measures import SATURATION, l2_norm, saturated
+from chainrule.monitor.measures import SATURATION, STUCK, l2_norm, saturated
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 
 TOLERANCE = 10.0
-SATURATED_SHARE = 0.5
 
 _RELU_LIKE = (ReLU, GELU, ELU, Softplus)
 
@@ -352,7 +351,7 @@ def _problem(
         problems.append(
             f"data gradients {trend} ({_fmt(scale)} times the output's norm)"
         )
-    if share is not None and share > SATURATED_SHARE:
+    if share is not None and share > STUCK:
         problems.append(
             f"{100 * share:.0f}% of the {type(after).__name__}'s outputs are saturated"
         )
