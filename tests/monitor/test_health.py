@@ -273,3 +273,39 @@ def test_saturated_and_dead_layers_of_one_net_each_warn_once() -> None:
         ("saturated", ("1",)),
         ("dead", ("3",)),
     ]
+
+
+def zero_last_layer(width: int = 16) -> nn.Sequential:
+    model = deep(2, width, nn.ReLU, kaiming)
+    nn.init.zeros_(model[4].weight)
+    nn.init.zeros_(model[4].bias)
+    return model
+
+
+def test_a_zero_initialised_last_layer_is_not_vanishing() -> None:
+    # Zero weights in the last layer send exactly 0 back to every layer
+    # before it at step 0: no gradient has reached them yet, which is not a
+    # gradient that shrank on its way. The first update lets it through.
+    model = zero_last_layer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientHealthWarning)
+        with GradientMonitor(model) as monitor:
+            train(model, monitor, steps=3)
+    first = {r.layer: r.data_grad_norm for r in monitor.steps[0].layers}
+    assert first["0"] == first["3"] == 0.0 and first["4"] > 0
+    later = {r.layer: r.data_grad_norm for r in monitor.steps[1].layers}
+    assert all(norm > 0 for norm in later.values())
+    assert monitor.healthy
+
+
+def test_a_tiny_but_nonzero_first_gradient_still_vanishes() -> None:
+    # The other side of the rule above: the same network with last-layer
+    # weights of 1e-9 instead of 0 passes a gradient 1e-9 as large, and that
+    # is vanishing.
+    model = zero_last_layer()
+    nn.init.constant_(model[4].weight, 1e-9)
+    with GradientMonitor(model, warn=False) as monitor:
+        train(model, monitor, steps=1)
+    (finding,) = monitor.findings
+    assert (finding.kind, finding.cause) == ("vanishing", "depth")
+    assert finding.layers[0] == "0"

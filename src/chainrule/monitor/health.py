@@ -94,17 +94,26 @@ def non_finite(record: StepRecord) -> Finding | None:
 
 
 def depth(record: StepRecord, vanishing: float, exploding: float) -> Finding | None:
-    """The first layer's data-gradient norm against the last layer's."""
+    """The first layer's data-gradient norm against the last layer's.
+
+    Layers whose data gradient is exactly 0 are left out: see the note.
+    """
+    # NOTE: an exact 0 is not a gradient that shrank layer by layer but no
+    # gradient at all: a layer after it has weights that are all 0 (a
+    # zero-initialised last layer, whose first update lets the gradient
+    # through) or units that are all dead (the stuck-units check flags
+    # those). A gradient that vanishes until it underflows reaches 0 only
+    # after layers where it is tiny but not 0, and those are compared.
     rows = [
         (r, r.data_grad_norm)
         for r in record.layers
-        if r.data_grad_norm is not None and math.isfinite(r.data_grad_norm)
+        if r.data_grad_norm is not None
+        and math.isfinite(r.data_grad_norm)
+        and r.data_grad_norm > 0
     ]
     if len(rows) < 2:
         return None
     (_, first_norm), (last, last_norm) = rows[0], rows[-1]
-    if last_norm == 0:
-        return None
     ratio = first_norm / last_norm
     reference = (
         f"the last layer's, {layer_label(last.layer, last.kind)} {number(last_norm)}"
