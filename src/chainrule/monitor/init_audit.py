@@ -22,6 +22,11 @@ of that activation's outputs are saturated (the monitor's threshold: |tanh|
 > 0.97, sigmoid outside [0.03, 0.97]), where its derivative nearly stops the
 data gradient. The audit then suggests the scheme and gain for the
 activation that follows the layer.
+
+An input batch far from magnitude 1 is flagged on its own (standardise
+it), and the layers are then judged on the batch standardised per
+feature: every layer's output scales with its input, so on the raw batch
+a good initialisation would look far off and be told to use what it has.
 """
 
 from __future__ import annotations
@@ -73,7 +78,12 @@ class LayerAudit:
 
 @dataclass(frozen=True)
 class InitAudit:
-    """The result of :func:`audit_init`: ``str()`` for people, fields for programs."""
+    """The result of :func:`audit_init`: ``str()`` for people, fields for programs.
+
+    ``standardised`` is True when the input was far off (``input_problem``)
+    and the layers were therefore judged on the batch standardised per
+    feature; ``input_std`` is the std of the batch as given.
+    """
 
     layers: tuple[LayerAudit, ...]
     input_std: float
@@ -81,6 +91,7 @@ class InitAudit:
     tolerance: float
     seed: str
     input_problem: str | None = None
+    standardised: bool = False
 
     @property
     def ok(self) -> bool:
@@ -123,10 +134,16 @@ class InitAudit:
             "saturated",
             "",
         ]
+        judged = (
+            " (layers judged on the batch standardised per feature)"
+            if self.standardised
+            else ""
+        )
         lines = [
             f"initialisation audit: one batch of {self.batch_size}, input std "
-            f"{_fmt(self.input_std)}, data gradients seeded by {self.seed}; "
-            f"target about 1, far off beyond a factor of {self.tolerance:g}",
+            f"{_fmt(self.input_std)}{judged}, data gradients seeded by "
+            f"{self.seed}; target about 1, far off beyond a factor of "
+            f"{self.tolerance:g}",
             table(headers, rows, "lllrrrrl"),
         ]
         if self.ok:
@@ -210,7 +227,18 @@ def audit_init(
         )
     rng = generator if generator is not None else np.random.default_rng(0)
 
-    calls, output = _run(model, x)
+    input_std = float(np.std(x.data))
+    input_problem = None
+    judged = x
+    if _far(input_std, tolerance):
+        input_problem = (
+            f"the batch has std {_fmt(input_std)}: standardise the inputs "
+            "(cr.data.Standardize) so the first layer sees values near 1"
+        )
+        if x.dtype.kind == "f":
+            judged = _standardised(x)
+
+    calls, output = _run(model, judged)
     if not isinstance(output, Tensor):
         raise TypeError(
             f"audit_init: the model returned a {type(output).__name__}; the audit "
@@ -251,14 +279,24 @@ def audit_init(
             )
         )
 
-    input_std = float(np.std(x.data))
-    input_problem = None
-    if _far(input_std, tolerance):
-        input_problem = (
-            f"the batch has std {_fmt(input_std)}: standardise the inputs "
-            "(cr.data.Standardize) so the first layer sees values near 1"
-        )
-    return InitAudit(tuple(audits), input_std, len(x), tolerance, seed, input_problem)
+    return InitAudit(
+        tuple(audits),
+        input_std,
+        len(x),
+        tolerance,
+        seed,
+        input_problem,
+        standardised=judged is not x,
+    )
+
+
+def _standardised(x: Tensor) -> Tensor:
+    """The batch with each feature at mean 0 and std 1 (a constant one at 0)."""
+    mean = x.data.mean(axis=0)
+    std = x.data.std(axis=0)
+    # NOTE: a feature constant over the batch would divide by 0; it is only
+    # centred.
+    return Tensor((x.data - mean) / np.where(std > 0, std, 1.0))
 
 
 def _run(model: Module, x: Tensor) -> tuple[list[tuple[str, Module, Tensor]], Any]:
