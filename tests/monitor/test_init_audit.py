@@ -191,3 +191,35 @@ def test_report_data_and_argument_errors() -> None:
         audit_init(stack(1, 8, nn.ReLU, "small"), np.zeros((0, 8)))
     with pytest.raises(ValueError, match="tolerance"):
         audit_init(stack(1, 8, nn.ReLU, "small"), batch(8), tolerance=1.0)
+
+
+def test_the_activation_is_found_past_a_normalisation_layer() -> None:
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Linear(16, 16, generator=rng),
+        nn.LayerNorm(16),
+        nn.ReLU(),
+        nn.Linear(16, 16, generator=rng),
+        nn.BatchNorm1d(16),
+        nn.Tanh(),
+        nn.Linear(16, 16, generator=rng),
+        nn.LayerNorm(16),
+        nn.Linear(16, 3, generator=rng),
+    )
+    for layer in (model[0], model[3]):
+        nn.init.normal_(layer.weight, std=1e-3, generator=rng)  # far off
+        nn.init.zeros_(layer.bias)
+    audit = audit_init(model, batch(16))
+
+    first, second, third, last = audit.layers
+    assert (first.activation, first.through) == ("ReLU", "LayerNorm")
+    assert (second.activation, second.through) == ("Tanh", "BatchNorm1d")
+    # A normalisation layer followed by another layer leads to no activation.
+    assert (third.activation, third.through) == (None, None)
+    assert (last.activation, last.through) == (None, None)
+    assert 'kaiming_uniform_(weight, nonlinearity="relu")' in first.suggestion
+    assert "past the LayerNorm" in first.suggestion
+    assert "gain=5/3" in second.suggestion
+    # Saturation is counted at the Tanh's output: after batch norm its input
+    # is standardised, so few of its outputs pass 0.97 (P(|z| > 2.09) = 4%).
+    assert second.saturated is not None and second.saturated < 0.1

@@ -21,7 +21,7 @@ order of magnitude) from 1, or, before a Tanh or Sigmoid, when more than half
 of that activation's outputs are saturated (the monitor's threshold: |tanh|
 > 0.97, sigmoid outside [0.03, 0.97]), where its derivative nearly stops the
 data gradient. The audit then suggests the scheme and gain for the
-activation that follows the layer.
+activation that follows the layer, past any normalisation layer between.
 
 An input batch far from magnitude 1 is flagged on its own (standardise
 it), and the layers are then judged on the batch standardised per
@@ -43,11 +43,15 @@ from chainrule.monitor._format import layer_label, table
 from chainrule.monitor.measures import SATURATION, STUCK, l2_norm, saturated
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from chainrule.nn.module import Module
+from chainrule.nn.normalization import BatchNorm1d, LayerNorm
 from chainrule.tensor import Tensor
 
 TOLERANCE = 10.0
 
 _RELU_LIKE = (ReLU, GELU, ELU, Softplus)
+_ACTIVATIONS = (*_RELU_LIKE, LeakyReLU, Tanh, Sigmoid)
+# Looked through on the way from a layer to its activation.
+_NORMALISATIONS = (BatchNorm1d, LayerNorm)
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,8 @@ class LayerAudit:
     """One layer's numbers and, when it is far off, what to change.
 
     ``activation`` is the class name of the activation module that runs
-    right after the layer (None if another layer or nothing follows).
+    right after the layer, or after the normalisation layers named in
+    ``through`` (``"LayerNorm"``); None if another layer or nothing follows.
     ``grad_std`` and ``grad_scale`` are None if no gradient reached the
     layer's output. ``saturated`` is the fraction of a following Tanh or
     Sigmoid's outputs that are saturated (else None).
@@ -70,6 +75,7 @@ class LayerAudit:
     saturated: float | None = None
     problem: str | None = None
     suggestion: str | None = None
+    through: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -252,7 +258,12 @@ def audit_init(
         weight = module._parameters.get("weight")
         if weight is None or weight.ndim < 2 or _seen(calls, k):
             continue
-        after = _activation_after(calls, k)
+        place = _activation_after(calls, k)
+        after: Module | None = None
+        through = ""
+        if place is not None:
+            after = calls[place][1]
+            through = ", ".join(type(m).__name__ for _, m, _ in calls[k + 1 : place])
         g = grads.get(id(out))
         grad_std = None if g is None else float(np.std(g))
         scale = None
@@ -262,7 +273,8 @@ def audit_init(
         share = None
         if isinstance(after, (Tanh, Sigmoid)):
             kind = "tanh" if isinstance(after, Tanh) else "sigmoid"
-            count, size = saturated(kind, calls[k + 1][2].data, SATURATION)
+            assert place is not None  # an activation was found
+            count, size = saturated(kind, calls[place][2].data, SATURATION)
             share = count / size if size else None
         problem = _problem(act_std, scale, share, after, tolerance)
         audits.append(
@@ -275,7 +287,10 @@ def audit_init(
                 grad_scale=scale,
                 saturated=share,
                 problem=problem,
-                suggestion=None if problem is None else _suggestion(module, after),
+                suggestion=None
+                if problem is None
+                else _suggestion(module, after, through),
+                through=through or None,
             )
         )
 
@@ -364,12 +379,18 @@ def _seen(calls: list[tuple[str, Module, Tensor]], k: int) -> bool:
     return any(m is calls[k][1] for _, m, _ in calls[:k])
 
 
-def _activation_after(calls: list[tuple[str, Module, Tensor]], k: int) -> Any:
-    """The activation module run right after call ``k``, if the next is one."""
-    if k + 1 < len(calls):
-        module = calls[k + 1][1]
-        if isinstance(module, (*_RELU_LIKE, LeakyReLU, Tanh, Sigmoid)):
-            return module
+def _activation_after(calls: list[tuple[str, Module, Tensor]], k: int) -> int | None:
+    """Which call is the activation run right after call ``k``, if any.
+
+    Normalisation layers in between are looked through: in Linear ->
+    LayerNorm -> ReLU the ReLU is what the Linear's init is for.
+    """
+    for place in range(k + 1, len(calls)):
+        module = calls[place][1]
+        if isinstance(module, _ACTIVATIONS):
+            return place
+        if not isinstance(module, _NORMALISATIONS):
+            return None
     return None
 
 
@@ -396,7 +417,7 @@ def _problem(
     return "; ".join(problems) or None
 
 
-def _suggestion(module: Module, after: Any) -> str:
+def _suggestion(module: Module, after: Any, through: str = "") -> str:
     caveat = ""
     if isinstance(after, LeakyReLU):
         slope = after.negative_slope
@@ -427,6 +448,8 @@ def _suggestion(module: Module, after: Any) -> str:
         )
     else:
         text = "nn.init.xavier_uniform_(weight) (gain 1, no activation after it)"
+    if through:
+        text = text[:-1] + f", past the {through})"
     if module._parameters.get("bias") is not None:
         text += ", and nn.init.zeros_(bias)"
     return text + caveat
