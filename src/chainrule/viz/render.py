@@ -124,7 +124,7 @@ def _matplotlib(graph: Graph, fmt: str) -> bytes:
             "used when found), or save as .dot"
         )
     networkx, Figure, FigureCanvasAgg = _libraries()
-    grad_norms = any(edge.grad_norm is not None for edge in graph.edges)
+    grad_norms = style.has_norms(graph)
     places = _layout(graph, networkx, column_gap=1.0 if grad_norms else 0.55)
 
     width = max((p.x + p.width / 2 for p in places.values()), default=0) + MARGIN
@@ -154,7 +154,7 @@ def _matplotlib(graph: Graph, fmt: str) -> bytes:
     axes.text(
         width / 2,
         -legend_height / 2,
-        style.legend(grad_norms),
+        style.legend(graph),
         ha="center",
         va="center",
         fontsize=9,
@@ -364,11 +364,12 @@ def _draw_edge(
         zorder=1,
     )
     axes.add_patch(arrow)
-    if edge.grad_norm is not None:
+    label = style.edge_label(edge)
+    if label is not None:
         axes.text(
             (start.x + end.x) / 2 + 0.5 * rad * dy,
             (start.y + end.y) / 2 + bow,
-            style.format_norm(edge.grad_norm),
+            label,
             ha="center",
             va="center",
             fontsize=style.NORM_FONT_SIZE,

@@ -48,12 +48,17 @@ class Node:
 class Edge:
     """A forward edge (solid: a value flows into an op) or a backward edge
     (dashed: the gradient flows back). ``grad_norm`` is the L2 norm of the
-    gradient a backward edge carries, when it was asked for."""
+    gradient a backward edge carries, when it was asked for. ``recorded``
+    is False for a backward edge whose norm was asked for from a watched
+    backward that did not run its op (``cr.viz.watch`` was given another
+    output, or the op was added after it); such an edge is labelled "not
+    recorded"."""
 
     source: str
     target: str
     direction: Direction
     grad_norm: float | None = None
+    recorded: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,15 @@ class Graph:
 
     Made by :func:`chainrule.viz.graph` or :func:`chainrule.viz.draw`.
     ``detail`` is ``"full"`` (every op) or ``"module"`` (a model's layers
-    collapsed to one box each).
+    collapsed to one box each). ``grad_norms`` says where the edges' norms
+    come from: ``"recorded"`` (your own backward, watched with
+    ``cr.viz.watch``), ``"measured"`` (one extra backward pass), or None.
     """
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     detail: Literal["full", "module"]
+    grad_norms: Literal["measured", "recorded"] | None = None
 
     def to_dot(self) -> str:
         """The graph as Graphviz DOT text (needs nothing but chainrule)."""
@@ -115,6 +123,11 @@ class Graph:
             and e.target == target.id
             and (direction is None or e.direction == direction)
         ]
+
+    @property
+    def unrecorded(self) -> list[Edge]:
+        """The backward edges whose norm was asked for but not recorded."""
+        return [e for e in self.edges if not e.recorded]
 
     def _repr_svg_(self) -> str:
         # Jupyter shows the graph as a picture.
