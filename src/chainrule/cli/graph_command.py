@@ -30,10 +30,16 @@ from chainrule.cli.errors import UsageError
 from chainrule.cli.gradcheck_command import add_input_shape_option, callable_from
 from chainrule.cli.loading import load_object
 from chainrule.cli.models import MLPSpec, build_mlp
-from chainrule.errors import ChainruleError, GraphDrawingError, MissingDependencyError
+from chainrule.errors import (
+    ChainruleError,
+    GraphDrawingError,
+    GraphTooLargeError,
+    MissingDependencyError,
+)
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 from chainrule.viz import draw, graph
+from chainrule.viz.render import MAX_NODES
 from chainrule.viz.structure import Graph
 
 # `chainrule train`'s defaults on the digits data.
@@ -94,16 +100,31 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     if args.model is None:
         drawing, what = _default_model(args, rng)
+        layered = True
     else:
-        drawing, what = _user_model(args, rng)
+        drawing, what, layered = _user_model(args, rng)
 
+    # NOTE: past the renderer's limit a picture is unreadable with Graphviz
+    # too: its repeated layers go into one box whichever engine draws it.
+    shown = drawing
+    if args.output.suffix.lower() != ".dot" and len(drawing.nodes) > MAX_NODES:
+        shown = drawing.collapse_repeats()
     try:
-        drawing.save(args.output)
+        shown.save(args.output)
     except MissingDependencyError as error:
         raise UsageError(f"{error}; or draw to a .dot file") from None
+    except GraphTooLargeError as error:
+        advice = error.advice(output=args.output.name, boxes=layered)
+        raise UsageError(advice) from None
     except GraphDrawingError as error:
         raise UsageError(str(error)) from None
-    print(f"drew {what} ({_summary(drawing)}) to {args.output}")
+    summary = _summary(drawing)
+    if shown is not drawing:
+        summary += (
+            "; runs of identical layers drawn as one box each, "
+            f"{len(shown.nodes):,} nodes in all"
+        )
+    print(f"drew {what} ({summary}) to {args.output}")
     return 0
 
 
@@ -135,7 +156,8 @@ def _default_model(
 
 def _user_model(
     args: argparse.Namespace, rng: np.random.Generator
-) -> tuple[Graph, str]:
+) -> tuple[Graph, str, bool]:
+    """The drawing, what it shows, and whether it has layers (a Module)."""
     obj = load_object(args.model)
     name = args.model.rpartition(":")[2]
     fn = callable_from(obj, name)
@@ -170,7 +192,7 @@ def _user_model(
         raise UsageError(
             f"calling {name} on inputs of shape {shapes} failed: {detail}"
         ) from None
-    return drawing, args.model
+    return drawing, args.model, isinstance(fn, Module)
 
 
 def _argument_names(fn: Any, count: int) -> list[str | None]:

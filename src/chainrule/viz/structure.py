@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-NodeKind = Literal["data", "weight", "op", "module"]
+NodeKind = Literal["data", "weight", "op", "module", "repeat"]
 Direction = Literal["forward", "backward"]
 Engine = Literal["auto", "graphviz", "matplotlib"]
 
@@ -23,10 +23,12 @@ class Node:
 
     ``kind`` is ``"data"`` (a value: input, intermediate or output; drawn as a
     rectangle), ``"weight"`` (a parameter; a circle), ``"op"`` (one
-    operation; a small ellipse) or ``"module"`` (a layer's operations
-    collapsed into one rounded box). ``name`` is the tensor's name, the
-    parameter's module path (``0.weight``) or the module's path, where
-    known. ``shape`` is set for data and weight nodes.
+    operation; a small ellipse), ``"module"`` (a layer's operations
+    collapsed into one rounded box) or ``"repeat"`` (a run of identical
+    layers collapsed into one dashed box, see :meth:`Graph.collapse_repeats`).
+    ``name`` is the tensor's name, the parameter's module path
+    (``0.weight``) or the module's path, where known. ``shape`` is set for
+    data and weight nodes.
     """
 
     id: str
@@ -96,6 +98,21 @@ class Graph:
 
         return save(self, Path(path), engine)
 
+    def collapse_repeats(self) -> Graph:
+        """This graph with each long run of identical layers as one box.
+
+        In a chain of ops or layers (each taking the value the one before
+        made, and its own weights), a block of up to 4 layers repeated 4
+        times or more keeps its first and last repetition; the ones between
+        become one ``"repeat"`` node, labelled with the block and the count
+        (``Linear+Tanh ×296``, and at module level the layers it stands
+        for). The renderer without Graphviz does this by itself for a graph
+        too large to draw. Returns this graph when nothing repeats.
+        """
+        from chainrule.viz.repeats import collapse_repeats
+
+        return collapse_repeats(self)
+
     def node(self, name: str, kind: NodeKind | None = None) -> Node:
         """The first node (of ``kind``, if given) named, or else labelled, ``name``.
 
@@ -141,4 +158,4 @@ class Graph:
         return f"Graph(detail={self.detail!r}: {kinds}; {len(self.edges)} edges)"
 
 
-_KINDS: tuple[NodeKind, ...] = ("data", "weight", "op", "module")
+_KINDS: tuple[NodeKind, ...] = ("data", "weight", "op", "module", "repeat")

@@ -12,6 +12,7 @@ NODE: dict[NodeKind, dict[str, str]] = {
     "weight": {"shape": "circle", "style": "filled", "fill": "#fde7b0"},
     "op": {"shape": "ellipse", "style": "filled", "fill": "#d6e6f5"},
     "module": {"shape": "box", "style": "rounded,filled", "fill": "#d4edcc"},
+    "repeat": {"shape": "box", "style": "rounded,filled,dashed", "fill": "#eef7ea"},
 }
 BORDER = "#333333"
 EDGE: dict[Direction, dict[str, str]] = {
@@ -43,7 +44,10 @@ def legend(graph: Graph) -> str:
         backward += ")"
     elif has_norms(graph):
         backward += " (labels: L2 norm of the gradient it carries)"
-    return "solid: forward pass    " + backward
+    text = "solid: forward pass    " + backward
+    if any(node.kind == "repeat" for node in graph.nodes):
+        text += "    dashed box ×N: N more of the layers before and after it"
+    return text
 
 
 def edge_label(edge: Edge) -> str | None:
