@@ -95,3 +95,26 @@ def test_the_custom_layers_page_checks_from_the_command_line() -> None:
         p.values[1] for p in GRADCHECKS if p.values[0].name == "custom_layers.md"
     ]
     assert len(commands) == 3, commands
+
+
+def test_the_hooks_section_prints_what_it_says(capsys) -> None:
+    page = (ROOT / "docs" / "gradient_health.md").read_text()
+    start = page.index("## Build your own diagnostics")
+    section = page[start : page.index("\n## ", start + 1)]
+    for hook in (
+        "register_hook",
+        "retain_grad",
+        "register_forward_pre_hook",
+        "register_forward_hook",
+        "register_full_backward_hook",
+    ):
+        assert f"{hook}(" in section, hook
+
+    namespace: dict[str, object] = {}
+    for code in BLOCK.findall(section):
+        exec(compile(code, "gradient_health.md hooks", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    # What the page says each print shows: its comment, or the text block.
+    said = re.findall(r"^print\(.*\)  # (.*)$", section, re.M)
+    said += re.search(r"^```text\n(.*?)^```", section, re.S | re.M)[1].splitlines()
+    assert printed == said

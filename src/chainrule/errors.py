@@ -80,6 +80,44 @@ class GraphDrawingError(ChainruleError, ValueError):
     """A computational graph that cannot be drawn as asked: format, size, records."""
 
 
+class GraphTooLargeError(GraphDrawingError):
+    """A graph too large to draw without Graphviz, even with repeats collapsed.
+
+    ``problem`` says what is too large; ``detail`` is the graph's detail and
+    ``png`` whether a PNG's size was the limit (an SVG would do). The
+    message gives the ways out in Python; :meth:`advice` also in the
+    command line's terms.
+    """
+
+    def __init__(self, problem: str, detail: str, png: bool) -> None:
+        self.problem = problem
+        self.detail = detail
+        self.png = png
+        super().__init__(self.advice())
+
+    def advice(self, output: str | None = None, boxes: bool = True) -> str:
+        """The message; with ``output`` (a file name), for ``chainrule graph``.
+
+        ``boxes=False`` leaves out the advice to draw one box per layer (a
+        plain function has no layers).
+        """
+        formats = (".svg or .dot" if self.png else ".dot").split(" or ")
+        ways = []
+        if self.detail == "full" and boxes:
+            ways.append(
+                "one box per layer with --detail module"
+                if output is not None
+                else "draw a model with detail='module'"
+            )
+        ways.append("install Graphviz (its `dot` program is used when found)")
+        if output is not None:
+            stem = output.rsplit(".", 1)[0]
+            ways.append("write " + " or ".join(f"--output {stem}{f}" for f in formats))
+        else:
+            ways.append("save it as " + " or ".join(formats))
+        return f"{self.problem}: {', '.join(ways[:-1])}, or {ways[-1]}"
+
+
 class ArgnumsError(ChainruleError, ValueError, TypeError):
     """``argnums`` of a functional transform that name no positional argument."""
 

@@ -421,24 +421,44 @@ class Tensor:
                 "register_hook on a tensor that does not require grad: no "
                 "gradient will ever reach it"
             )
+        hooks = self._hook_dict()
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _hook_dict(self) -> HookDict:
+        """This tensor's hooks: its own for a leaf, else on the node that made it."""
         if self._node is None:
             hooks = getattr(self, "_hooks", None)
             if hooks is None:
                 hooks = self._hooks = HookDict()
-        else:
-            node = self._node
-            if node._hooks is None:
-                node._hooks = {}
-            hooks = node._hooks.setdefault(self._index, HookDict())
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+            return hooks
+        node = self._node
+        if node._hooks is None:
+            node._hooks = {}
+        if self._index not in node._hooks:
+            node._hooks[self._index] = HookDict()
+        return node._hooks[self._index]
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward.
 
         Leaves keep theirs anyway. Use it to read a data gradient, the
-        gradient of the loss with respect to an intermediate value.
+        gradient of the loss with respect to an intermediate value. As in
+        PyTorch, the gradient is kept after the tensor's hooks have run
+        (also those registered later): a hook that returns a new gradient
+        changes ``.grad`` too.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> x = cr.ones(2, requires_grad=True)
+        >>> y = x * 2
+        >>> y.retain_grad()
+        >>> handle = y.register_hook(lambda g: g * 10)
+        >>> (y * 3).sum().backward()
+        >>> y.grad, x.grad
+        (tensor([30., 30.]), tensor([60., 60.]))
         """
         if not self._requires_grad:
             raise BackwardError(
@@ -455,7 +475,7 @@ class Tensor:
                 value = grad if grad._requires_grad else Tensor(grad._data.copy())
                 tensor._grad = value if tensor._grad is None else tensor._grad + value
 
-        self.register_hook(keep)
+        self._hook_dict().retain = keep
         self._retains_grad = True
 
     @property

@@ -89,3 +89,52 @@ def test_hooks_match_pytorch_on_a_small_network() -> None:
     cr.sigmoid(h).sum().backward()
     torch.sigmoid(th).sum().backward()
     np.testing.assert_allclose(ours[0], theirs[0])
+
+
+def _hooked(library, order: str, seed: int = 0):
+    """y = 2x with retain_grad and hooks registered in ``order``; y's grad."""
+    x0 = np.random.default_rng(seed).standard_normal(3)
+    if library == "torch":
+        import torch
+
+        x = torch.tensor(x0, requires_grad=True)
+    else:
+        x = cr.tensor(x0, requires_grad=True)
+    y = x * 2
+    for step in order:
+        if step == "retain":
+            y.retain_grad()
+        elif step == "times10":
+            y.register_hook(lambda g: g * 10)
+        else:
+            y.register_hook(lambda g: g + 1)
+    (y * 3).sum().backward(retain_graph=True)
+    (y * y).sum().backward()
+    grads = (y.grad, x.grad)
+    return [g.detach().numpy() if library == "torch" else g.data for g in grads]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("retain", "times10"),
+        ("times10", "retain"),
+        ("retain", "times10", "plus1"),
+        ("times10", "retain", "plus1"),
+    ],
+)
+def test_retained_gradient_is_taken_after_the_hooks_as_in_pytorch(order) -> None:
+    # NOTE: PyTorch runs the retain_grad hook after every other hook on the
+    # tensor, whenever it was registered: .grad is the gradient the hooks made.
+    ours, theirs = _hooked("chainrule", order), _hooked("torch", order)
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, reference)
+
+
+def test_retained_gradient_sees_a_hook_added_after_retain_grad() -> None:
+    x = cr.ones(2, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: g * 10)
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [30.0, 30.0])

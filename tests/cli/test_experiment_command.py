@@ -161,6 +161,8 @@ def test_numerical_gradient_reports_skipped_sizes(capsys, tmp_path) -> None:
         (["vanishing", "--inits", ","], "--inits is empty"),
         (["activations", "--points", "100"], "--points must be odd"),
         (["activations", "--limit", "-2"], "--limit must be positive"),
+        (["activations", "--limit", "inf"], "--limit must be finite, got inf"),
+        (["vanishing", "--lr", "inf"], "--lr must be finite, got inf"),
         (["activations", "--functions", "cube"], "choose from sigmoid"),
         (["numerical-gradient", "--widths", "4,2"], "widths must increase"),
         (["numerical-gradient", "--widths", "1,x"], "separated by commas"),
@@ -224,6 +226,15 @@ def test_a_folder_in_place_of_a_result_file_is_refused_before_running(
     assert status == 2
     assert f"{tmp_path / 'activations.png'} is a folder" in err, err
     assert out == ""
+
+
+def test_a_folder_made_for_a_run_that_fails_is_removed(capsys, tmp_path) -> None:
+    # The library refuses the widths after the folder was made for it.
+    folder = tmp_path / "new" / "runs"
+    argv = ["numerical-gradient", "--widths", "4,2", "--output", str(folder)]
+    status, _, err = run(capsys, "experiment", *argv)
+    assert status == 2 and "widths must increase" in err
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,14 @@ MODEL = textwrap.dedent(
             return self.head(self.encoder(x))
 
     net = Net()
+    single = nn.Linear(6, 2)
+    deep = nn.Sequential(*[m for _ in range(300) for m in (nn.Linear(6, 6), nn.Tanh())])
+    funnel = nn.Sequential(*[nn.Linear(k + 6, k + 7) for k in range(300)])
+
+    def narrowing(x):
+        for _ in range(600):
+            x = x[:, 1:] * 2.0
+        return x.sum()
 
     def squash(x, y):
         return cr.tanh(x * y).sum()
@@ -133,6 +141,48 @@ def test_a_function_of_several_inputs_is_drawn_op_by_op(
     assert status == 0, err
     dot = path.read_text()
     assert 'label="Multiply"' in dot and 'label="Tanh"' in dot
+    # The inputs carry the function's parameter names.
+    assert 'label="x\\n(2, 3)"' in dot and 'label="y\\n(3,)"' in dot
+    assert 'label="output\\n()"' in dot
+
+
+def test_a_300_layer_model_draws_with_its_repeats_in_one_box(
+    capsys, tmp_path: Path, model_file
+) -> None:
+    model = ["--model", f"{model_file}:deep", "--input-shape", "2,6"]
+    status, out, err = run(capsys, "graph", *model, "--output", str(tmp_path / "d.png"))
+    assert status == 0, err
+    assert "(600 boxes, 601 data nodes, 600 weights; module detail; runs of " in out
+    assert (tmp_path / "d.png").read_bytes()[:8] == PNG
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "detail", "boxes"),
+    [
+        ("funnel", "2,6", "module", False),  # already one box per layer
+        ("funnel", "2,6", "full", True),
+        ("narrowing", "1,700", "module", False),  # a function has no layers
+    ],
+)
+def test_a_graph_too_large_is_refused_in_the_command_lines_words(
+    capsys, tmp_path: Path, model_file, name, shape, detail, boxes
+) -> None:
+    model = ["--model", f"{model_file}:{name}", "--input-shape", shape]
+    output = ["--detail", detail, "--output", str(tmp_path / "big.png")]
+    status, _, err = run(capsys, "graph", *model, *output)
+    assert status == 2
+    assert "too many to draw legibly without Graphviz" in err
+    assert "install Graphviz" in err
+    assert err.rstrip().endswith("or write --output big.dot")
+    assert "detail='" not in err  # no Python syntax on the command line
+    assert ("one box per layer with --detail module" in err) == boxes
+
+
+def test_counts_are_singular_for_one(capsys, tmp_path: Path, model_file) -> None:
+    model = ["--model", f"{model_file}:single", "--input-shape", "3,6"]
+    status, out, err = run(capsys, "graph", *model, "--output", str(tmp_path / "1.dot"))
+    assert status == 0, err
+    assert "(1 box, 2 data nodes, 2 weights; module detail)" in out
 
 
 @pytest.mark.parametrize(

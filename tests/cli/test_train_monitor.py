@@ -127,6 +127,21 @@ def test_a_deep_relu_net_with_large_init_is_reported_exploding(
     assert finding["layers"][0] == "0"
 
 
+def test_a_saturated_tanh_net_is_not_called_healthy(capsys, tmp_path) -> None:
+    status, out, _ = train(
+        capsys,
+        tmp_path,
+        *("--hidden", "16,16,16,16,16,16", "--activation", "tanh"),
+        *("--init", "large", "--epochs", "1", "--monitor"),
+    )
+    assert status == 0
+    assert verdict_line(out).startswith(
+        "gradient health: saturated units from step 0, in 2 of 2 steps: '3' (Tanh)"
+    )
+    (finding,) = strict_json(tmp_path / "gradient_health.json")["findings"]
+    assert (finding["kind"], finding["cause"]) == ("saturation", "saturated")
+
+
 def test_a_diverging_run_prints_the_verdict_and_saves_nothing(capsys, tmp_path) -> None:
     status, out, err = train(
         capsys,

@@ -93,6 +93,8 @@ def test_table_findings_and_json() -> None:
         ({"points": 10}, "points must be odd .* use 11"),
         ({"points": 1}, "points must be an integer of at least 3"),
         ({"limit": 0}, "limit must be a positive number"),
+        ({"limit": float("nan")}, "limit must be a positive number"),
+        ({"limit": float("inf")}, "limit must be finite, got inf"),
     ],
 )
 def test_bad_arguments_raise_a_clear_error(options, message) -> None:

@@ -125,9 +125,13 @@ def test_same_seed_same_numbers_and_batches_cycle() -> None:
 
 # The claims on the real settings: 20 layers of width 64, the digits data.
 @pytest.fixture(scope="module")
-def digits_runs() -> dict[str, FlowRun]:
-    result = gradient_flow(steps=2)
-    return {run.label: run for run in result.runs}
+def digits_result() -> vanishing.GradientFlowResult:
+    return gradient_flow(steps=2)
+
+
+@pytest.fixture(scope="module")
+def digits_runs(digits_result) -> dict[str, FlowRun]:
+    return {run.label: run for run in digits_result.runs}
 
 
 def test_sigmoid_gradients_vanish_toward_the_first_layer(digits_runs) -> None:
@@ -177,6 +181,39 @@ def test_relu_with_kaiming_keeps_the_gradient_flat(digits_runs) -> None:
 def test_tanh_with_xavier_does_not_vanish(digits_runs) -> None:
     # A known limit of the text's claim, stated in docs/experiments.md.
     assert digits_runs["tanh/xavier"].verdict == "healthy"
+
+
+def test_the_summary_says_the_tanh_half_is_not_shown(digits_result) -> None:
+    (line,) = [
+        line for line in digits_result.summary().splitlines() if "Sigmoid/Tanh" in line
+    ]
+    assert "supported by sigmoid/xavier, sigmoid/kaiming" in line
+    assert "NOT shown for Tanh: tanh/xavier healthy, tanh/kaiming healthy" in line
+    assert "Tanh vanished only with small weights, tanh/small" in line
+    assert "NOT shown for Sigmoid" not in line
+    assert digits_result.not_shown().keys() == {"tanh"}
+    record = digits_result.to_json()
+    assert record["not_shown_for"] == {"tanh": ["tanh/xavier", "tanh/kaiming"]}
+
+
+def test_only_kaiming_counts_as_the_init_fitted_to_relu() -> None:
+    # Four layers are shallow enough for ReLU with Xavier to stay healthy.
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((64, 8)), rng.integers(0, 3, 64)
+    result = gradient_flow(
+        ["relu"],
+        ["xavier", "kaiming"],
+        depth=4,
+        width=16,
+        steps=1,
+        batch_size=32,
+        clip_norm=None,
+        data=data,
+    )
+    xavier, kaiming = result.runs
+    assert xavier.verdict == kaiming.verdict == "healthy"
+    assert (xavier.supports, kaiming.supports) == ("", "relu flows")
+    assert result.claims()["relu flows"] == ["relu/kaiming"]
 
 
 def test_clipping_bounds_the_update(digits_runs) -> None:
@@ -257,6 +294,7 @@ def test_clipping_verdict_needs_every_update_within_the_bound() -> None:
         ({"width": 0}, "width must be an integer of at least 1"),
         ({"steps": 2.5}, "steps must be an integer"),
         ({"lr": -1.0}, "lr must be a positive number"),
+        ({"lr": float("inf")}, "lr must be finite"),
         ({"clip_norm": 0}, "clip_norm must be a positive number"),
         ({"data": np.zeros(3)}, "data must be a pair"),
         ({"data": (np.zeros((4, 2)), np.zeros(4))}, "integer labels"),

@@ -343,7 +343,10 @@ def test_fast_mode_failure_falls_back_to_localise_the_fault() -> None:
 
 def test_gradgradcheck_passes_for_ops_written_in_numpy() -> None:
     x = leaf(3)
-    assert cr.gradgradcheck(lambda t: cr.tanh(t) * cr.exp(t), x).passed
+    result = cr.gradgradcheck(lambda t: cr.tanh(t) * cr.exp(t), x)
+    assert result.passed
+    assert str(result).startswith("gradgradcheck passed: ")
+    assert str(cr.gradcheck(cr.tanh, x)).startswith("gradcheck passed: ")
 
 
 def test_gradgradcheck_catches_a_wrong_second_derivative() -> None:
@@ -364,6 +367,7 @@ def test_gradgradcheck_catches_a_wrong_second_derivative() -> None:
         cr.gradgradcheck(CubeWithConstantSlope.apply, x)
     failing = caught.value.result.failures
     assert any(b.input == "input 0" for b in failing)
+    assert str(caught.value).startswith("gradgradcheck failed: ")
 
 
 def test_warnings_are_silent_for_a_clean_float64_check() -> None:

@@ -264,6 +264,8 @@ def test_to_json_holds_every_record_and_reads_back(tmp_path) -> None:
         "vanishing": 1e-3,
         "exploding": 1e3,
         "saturation": 0.97,
+        "stuck": 0.5,
+        "dead_batch": 4,
     }
     assert [layer["layer"] for layer in data["layers"]] == ["0", "1", "2"]
     assert len(data["records"]) == 3
@@ -271,6 +273,7 @@ def test_to_json_holds_every_record_and_reads_back(tmp_path) -> None:
     assert first["layer"] == "0" and first["saturated"] is None
     assert first["weight_grad_norm"] == pytest.approx(math.sqrt(84))
     assert data["steps"][0]["clip"]["clipped"] is True
+    assert data["steps"][0]["batch_size"] == monitor.steps[0].batch_size > 0
     assert data["verdict"].startswith("healthy")
 
 

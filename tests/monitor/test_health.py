@@ -16,6 +16,7 @@ from chainrule.monitor import (
     ExplodingGradientWarning,
     GradientHealthWarning,
     GradientMonitor,
+    SaturationWarning,
     VanishingGradientWarning,
 )
 
@@ -183,3 +184,128 @@ def test_warn_false_records_findings_quietly_and_thresholds_are_settable() -> No
         with GradientMonitor(model, vanishing=1e-15) as monitor:
             train(model, monitor, steps=1)
     assert monitor.healthy
+
+
+def test_a_saturated_tanh_net_is_flagged_naming_the_layers() -> None:
+    # Six Tanh layers after std-3 weights: about 85% of their outputs beyond
+    # |tanh| > 0.97, though the data-gradient norms stay within a factor of
+    # 10 across depth (so the depth check alone called it healthy).
+    def std3(linear: nn.Linear, rng: np.random.Generator) -> None:
+        nn.init.normal_(linear.weight, std=3.0, generator=rng)
+
+    model = deep(6, 16, nn.Tanh, std3)
+    monitor = GradientMonitor(model)
+    with monitor, pytest.warns(SaturationWarning) as caught:
+        train(model, monitor)
+
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith("saturated units at step 0: more than half")
+    assert "'1' (Tanh) 8" in message and "'11' (Tanh)" in message
+    assert "audit_init" in message
+    (finding,) = monitor.findings
+    assert (finding.kind, finding.cause) == ("saturation", "saturated")
+    assert finding.layers == ("1", "3", "5", "7", "9", "11")
+    assert finding.count == 3
+    assert all(r.saturated > 0.5 for r in monitor.steps[0].layers if r.kind == "Tanh")
+    assert not monitor.healthy
+    assert monitor.verdict().startswith(
+        "saturated units from step 0, in 3 of 3 steps: '1' (Tanh), '3' (Tanh)"
+    )
+
+
+def mostly_dead(linear: nn.Linear, rng: np.random.Generator) -> None:
+    kaiming(linear, rng)
+    nn.init.constant_(linear.bias[:12], -10.0)  # 12 of 16 units never fire
+
+
+def test_mostly_dead_relu_layers_are_flagged() -> None:
+    model = deep(3, 16, nn.ReLU, mostly_dead)
+    monitor = GradientMonitor(model, warn=False)
+    with monitor:
+        train(model, monitor, steps=2)
+
+    (finding,) = monitor.findings
+    assert (finding.kind, finding.cause) == ("saturation", "dead")
+    assert finding.layers == ("1", "3", "5")
+    assert "0 for every sample" in finding.message
+    assert monitor.verdict().startswith("dead units from step 0")
+
+
+def test_half_or_fewer_stuck_units_and_tiny_batches_are_not_flagged() -> None:
+    def half_dead(linear: nn.Linear, rng: np.random.Generator) -> None:
+        kaiming(linear, rng)
+        nn.init.constant_(linear.bias[:8], -10.0)  # exactly half
+
+    model = deep(3, 16, nn.ReLU, half_dead)
+    with GradientMonitor(model, warn=False) as monitor:
+        train(model, monitor, steps=1)
+    assert monitor.healthy
+
+    # One sample: about half of a healthy ReLU layer's units are 0 by chance,
+    # so dead units are not judged from batches that small.
+    model = deep(3, 16, nn.ReLU, kaiming)
+    rng = np.random.default_rng(2)
+    with GradientMonitor(model, warn=False) as monitor:
+        for _ in range(10):
+            model.zero_grad()
+            model(cr.tensor(rng.standard_normal((1, 16)))).sum().backward()
+            monitor.step()
+    assert any(r.dead > 0.5 for s in monitor.steps for r in s.layers if r.dead)
+    assert monitor.healthy
+
+
+def test_saturated_and_dead_layers_of_one_net_each_warn_once() -> None:
+    rng = np.random.default_rng(0)
+    saturating = nn.Linear(16, 16, generator=rng)
+    nn.init.normal_(saturating.weight, std=3.0, generator=rng)
+    dying = nn.Linear(16, 16, generator=rng)
+    mostly_dead(dying, rng)
+    model = nn.Sequential(saturating, nn.Tanh(), dying, nn.ReLU(), nn.Linear(16, 3))
+    monitor = GradientMonitor(model)
+    with monitor, pytest.warns(SaturationWarning) as caught:
+        train(model, monitor, steps=2)
+    assert [str(w.message).split(" at ")[0] for w in caught] == [
+        "saturated units",
+        "dead units",
+    ]
+    assert [(f.cause, f.layers) for f in monitor.findings] == [
+        ("saturated", ("1",)),
+        ("dead", ("3",)),
+    ]
+
+
+def zero_last_layer(width: int = 16) -> nn.Sequential:
+    model = deep(2, width, nn.ReLU, kaiming)
+    nn.init.zeros_(model[4].weight)
+    nn.init.zeros_(model[4].bias)
+    return model
+
+
+def test_a_zero_initialised_last_layer_is_not_vanishing() -> None:
+    # Zero weights in the last layer send exactly 0 back to every layer
+    # before it at step 0: no gradient has reached them yet, which is not a
+    # gradient that shrank on its way. The first update lets it through.
+    model = zero_last_layer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientHealthWarning)
+        with GradientMonitor(model) as monitor:
+            train(model, monitor, steps=3)
+    first = {r.layer: r.data_grad_norm for r in monitor.steps[0].layers}
+    assert first["0"] == first["3"] == 0.0 and first["4"] > 0
+    later = {r.layer: r.data_grad_norm for r in monitor.steps[1].layers}
+    assert all(norm > 0 for norm in later.values())
+    assert monitor.healthy
+
+
+def test_a_tiny_but_nonzero_first_gradient_still_vanishes() -> None:
+    # The other side of the rule above: the same network with last-layer
+    # weights of 1e-9 instead of 0 passes a gradient 1e-9 as large, and that
+    # is vanishing.
+    model = zero_last_layer()
+    nn.init.constant_(model[4].weight, 1e-9)
+    with GradientMonitor(model, warn=False) as monitor:
+        train(model, monitor, steps=1)
+    (finding,) = monitor.findings
+    assert (finding.kind, finding.cause) == ("vanishing", "depth")
+    assert finding.layers[0] == "0"

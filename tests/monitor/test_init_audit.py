@@ -121,6 +121,36 @@ def test_inputs_far_from_magnitude_1_are_flagged() -> None:
     assert not audit.ok and "input:" in str(audit)
 
 
+@pytest.mark.parametrize(
+    ("activation", "init"), [(nn.ReLU, "kaiming"), (nn.Tanh, "xavier_tanh")]
+)
+def test_unstandardised_inputs_do_not_blame_a_good_initialisation(
+    activation, init
+) -> None:
+    # x * 100 makes every layer's output 100 times too large (and saturates
+    # the Tanh layers), but the remedy is to standardise the inputs, not to
+    # re-initialise with what the layers already have. The layers are judged
+    # on the batch standardised, as they would see it.
+    model = stack(4, 32, activation, init)
+    audit = audit_init(model, batch(32, scale=100.0))
+    assert audit.input_problem is not None and audit.standardised
+    assert audit.flagged == [], str(audit)
+    assert not audit.ok  # the input still is
+    text = str(audit)
+    assert "init." not in text and "standardise the inputs" in text
+    assert "layers judged on the batch standardised" in text.splitlines()[0]
+    same = audit_init(model, batch(32))
+    for a, b in zip(audit.layers, same.layers, strict=True):
+        assert a.activation_std == pytest.approx(b.activation_std, rel=0.05)
+
+
+def test_unstandardised_inputs_and_a_bad_initialisation_both_get_advice() -> None:
+    audit = audit_init(stack(3, 16, nn.ReLU, "small"), batch(16, scale=100.0))
+    assert audit.input_problem is not None
+    assert [a.layer for a in audit.flagged] == ["0", "2", "4"]
+    assert "kaiming_uniform_" in audit.flagged[0].suggestion
+
+
 def test_a_given_loss_is_backpropagated_instead_of_noise() -> None:
     model = stack(3, 16, nn.ReLU, "kaiming").append(nn.Linear(16, 16))
     labels = cr.tensor(np.arange(64) % 16)
@@ -161,3 +191,35 @@ def test_report_data_and_argument_errors() -> None:
         audit_init(stack(1, 8, nn.ReLU, "small"), np.zeros((0, 8)))
     with pytest.raises(ValueError, match="tolerance"):
         audit_init(stack(1, 8, nn.ReLU, "small"), batch(8), tolerance=1.0)
+
+
+def test_the_activation_is_found_past_a_normalisation_layer() -> None:
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Linear(16, 16, generator=rng),
+        nn.LayerNorm(16),
+        nn.ReLU(),
+        nn.Linear(16, 16, generator=rng),
+        nn.BatchNorm1d(16),
+        nn.Tanh(),
+        nn.Linear(16, 16, generator=rng),
+        nn.LayerNorm(16),
+        nn.Linear(16, 3, generator=rng),
+    )
+    for layer in (model[0], model[3]):
+        nn.init.normal_(layer.weight, std=1e-3, generator=rng)  # far off
+        nn.init.zeros_(layer.bias)
+    audit = audit_init(model, batch(16))
+
+    first, second, third, last = audit.layers
+    assert (first.activation, first.through) == ("ReLU", "LayerNorm")
+    assert (second.activation, second.through) == ("Tanh", "BatchNorm1d")
+    # A normalisation layer followed by another layer leads to no activation.
+    assert (third.activation, third.through) == (None, None)
+    assert (last.activation, last.through) == (None, None)
+    assert 'kaiming_uniform_(weight, nonlinearity="relu")' in first.suggestion
+    assert "past the LayerNorm" in first.suggestion
+    assert "gain=5/3" in second.suggestion
+    # Saturation is counted at the Tanh's output: after batch norm its input
+    # is standardised, so few of its outputs pass 0.97 (P(|z| > 2.09) = 4%).
+    assert second.saturated is not None and second.saturated < 0.1

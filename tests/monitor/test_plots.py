@@ -89,7 +89,8 @@ def test_plots_name_layers_by_type_and_mark_the_flagged_ones(
 
     depth, steps = figures
     assert (
-        depth.get_suptitle() == "gradient norm per layer: vanishing (depth) from step 0"
+        depth.get_suptitle()
+        == "gradient norm per layer: vanishing gradients (depth) from step 0"
     )
     ticks = depth.axes[0].get_xticklabels()
     assert [t.get_text() for t in ticks[:3]] == ["0 Linear", "1 Sigmoid", "2 Linear"]

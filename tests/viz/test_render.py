@@ -14,7 +14,11 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.errors import GraphDrawingError, MissingDependencyError
+from chainrule.errors import (
+    GraphDrawingError,
+    GraphTooLargeError,
+    MissingDependencyError,
+)
 from chainrule.viz import Graph
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -102,15 +106,37 @@ def test_an_unknown_suffix_is_refused(tmp_path: Path) -> None:
         drawing().save(tmp_path / "graph.svg", engine="pillow")  # type: ignore[arg-type]
 
 
+def narrowing_chain(steps: int) -> cr.Tensor:
+    """A chain in which every value has another shape: nothing repeats."""
+    y = cr.tensor(np.ones(steps + 1), requires_grad=True)
+    for _ in range(steps):
+        y = y[1:] * 2.0
+    return y
+
+
 def test_a_huge_graph_is_refused_with_the_way_out(tmp_path: Path) -> None:
-    x = cr.tensor(1.0, requires_grad=True)
-    y = x
-    for _ in range(2_000):
-        y = y * 1.0
-    graph = cr.viz.graph(y)
-    with pytest.raises(GraphDrawingError, match=r"too many.*\.dot"):
+    graph = cr.viz.graph(narrowing_chain(700))
+    assert graph.collapse_repeats() is graph
+    with pytest.raises(GraphTooLargeError) as caught:
         graph.save(tmp_path / "chain.png", engine="matplotlib")
+    message = str(caught.value)
+    assert message.startswith("this graph has 2,801 nodes, too many to draw")
+    assert "draw a model with detail='module'" in message  # it is full detail
+    assert message.endswith("or save it as .dot")
+    assert isinstance(caught.value, GraphDrawingError)
     assert graph.save(tmp_path / "chain.dot").stat().st_size > 100_000
+
+
+def test_the_refusal_does_not_suggest_the_detail_in_use(tmp_path: Path) -> None:
+    funnel = nn.Sequential(*[nn.Linear(k + 1, k + 2) for k in range(300)])
+    graph = cr.viz.draw(funnel, np.ones((2, 1)))  # module detail, no repeats
+    with pytest.raises(GraphTooLargeError) as caught:
+        graph.save(tmp_path / "funnel.svg", engine="matplotlib")
+    message = str(caught.value)
+    assert "1,201 nodes" in message and "detail=" not in message
+    # The command line's words for the same ways out.
+    cli = caught.value.advice(output="funnel.svg")
+    assert cli.endswith("or write --output funnel.dot") and "detail" not in cli
 
 
 def test_without_networkx_the_error_names_the_extra(

@@ -3,7 +3,9 @@
 ``tensor.register_hook(fn)`` calls ``fn(grad)`` when the gradient with respect
 to that tensor is complete (for a leaf, before it is added into ``.grad``);
 a hook may return a new gradient to use instead. ``tensor.retain_grad()``
-keeps a non-leaf tensor's gradient in its ``.grad``. Both are how
+keeps a non-leaf tensor's gradient in its ``.grad``, taken after the tensor's
+other hooks have run (as in PyTorch, whatever the order they were registered
+in), so ``.grad`` is the gradient that flows on. Both are how
 diagnostics (``chainrule.monitor``) read data gradients: the gradients of
 the loss with respect to the values flowing between layers.
 
@@ -27,10 +29,19 @@ class HookDict(dict[int, Any]):
 
     A dict subclass because a handle keeps only a weak reference to it
     (plain dicts cannot be weakly referenced): a handle must not keep a
-    dead graph's hooks alive.
+    dead graph's hooks alive. ``retain`` is a tensor's ``retain_grad``
+    hook, kept apart because it runs last; the dict is true while it holds
+    any hook to run.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = ("__weakref__", "retain")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.retain: Callable[[Any], None] | None = None
+
+    def __bool__(self) -> bool:
+        return len(self) > 0 or self.retain is not None
 
 
 class RemovableHandle:
@@ -52,10 +63,15 @@ class RemovableHandle:
         self.remove()
 
 
-def run_hooks(hooks: dict[int, Callable[[Any], Any]], grad: Any) -> Any:
-    """Call each hook in order; a hook's non-None result replaces the gradient."""
+def run_hooks(hooks: HookDict, grad: Any) -> Any:
+    """Call each hook in order; a hook's non-None result replaces the gradient.
+
+    The ``retain_grad`` hook comes last and sees the final gradient.
+    """
     for hook in list(hooks.values()):
         result = hook(grad)
         if result is not None:
             grad = result
+    if hooks.retain is not None:
+        hooks.retain(grad)
     return grad

@@ -16,7 +16,10 @@ timings aside). See docs/experiments.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -145,6 +148,7 @@ def run_vanishing(args: argparse.Namespace) -> int:
 
     result = call(
         experiments.gradient_flow,
+        args.output,
         activations=activations,
         inits=inits,
         depth=args.depth,
@@ -191,6 +195,7 @@ def run_activations(args: argparse.Namespace) -> int:
 
     curves = call(
         experiments.activation_derivatives,
+        args.output,
         names=functions,
         limit=args.limit,
         points=args.points,
@@ -218,12 +223,13 @@ def run_timing(args: argparse.Namespace) -> int:
     for option in ("batch_size", "repeats"):
         at_least(args, option, 1)
     positive(args, "eps")
-    positive(args, "max_seconds")
+    positive(args, "max_seconds", finite=False)  # inf: never skip a size
     require("sklearn", "matplotlib")
     check_output(args.output, "numerical-gradient")
 
     result = call(
         experiments.gradient_timing,
+        args.output,
         widths=widths,
         batch_size=args.batch_size,
         eps=args.eps,
@@ -292,11 +298,13 @@ def at_least(args: argparse.Namespace, name: str, least: int) -> None:
         )
 
 
-def positive(args: argparse.Namespace, name: str) -> None:
-    if not getattr(args, name) > 0:
-        raise UsageError(
-            f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}"
-        )
+def positive(args: argparse.Namespace, name: str, finite: bool = True) -> None:
+    value = getattr(args, name)
+    option = f"--{name.replace('_', '-')}"
+    if not value > 0:
+        raise UsageError(f"{option} must be positive, got {value}")
+    if finite and not math.isfinite(value):
+        raise UsageError(f"{option} must be finite, got {value}")
 
 
 def check_output(folder: Path, name: str) -> None:
@@ -325,12 +333,46 @@ def check_output(folder: Path, name: str) -> None:
             )
 
 
-def call(experiment: Callable[..., T], **options: Any) -> T:
-    """Run an experiment; its argument errors and missing extras are usage errors."""
+def call(experiment: Callable[..., T], folder: Path, **options: Any) -> T:
+    """Make the output folder, then run an experiment.
+
+    The folder comes first, so that one that cannot be made or written
+    into fails before the work rather than after it; folders made for a
+    run that then fails are removed again. The experiment's argument
+    errors and missing extras are usage errors.
+    """
+    made = _make_folder(folder)
     try:
         return experiment(**options)
     except (ArgumentError, MissingDependencyError) as error:
+        _remove_empty(made)
         raise UsageError(str(error)) from None
+    except BaseException:
+        _remove_empty(made)
+        raise
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create ``folder`` and check it takes files; the folders it created."""
+    made = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        _remove_empty(made)
+        raise UsageError(
+            f"cannot create the output folder {folder}: {error}; choose "
+            "another with --output"
+        ) from None
+    return made
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders (innermost first) that are still empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def write(
@@ -340,10 +382,6 @@ def write(
     draw: Callable[[Any, Path], None],
     result: Any,
 ) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"cannot create the output folder {folder}: {error}") from None
     (folder / f"{name}.json").write_text(
         json.dumps(record, indent=2, allow_nan=False) + "\n"
     )

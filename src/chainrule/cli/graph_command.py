@@ -17,8 +17,10 @@ are rectangles, weights circles, forward edges solid, backward edges dashed
 from __future__ import annotations
 
 import argparse
+import inspect
 import shutil
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,16 @@ from chainrule.cli.errors import UsageError
 from chainrule.cli.gradcheck_command import add_input_shape_option, callable_from
 from chainrule.cli.loading import load_object
 from chainrule.cli.models import MLPSpec, build_mlp
-from chainrule.errors import ChainruleError, GraphDrawingError, MissingDependencyError
+from chainrule.errors import (
+    ChainruleError,
+    GraphDrawingError,
+    GraphTooLargeError,
+    MissingDependencyError,
+)
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 from chainrule.viz import draw, graph
+from chainrule.viz.render import MAX_NODES
 from chainrule.viz.structure import Graph
 
 # `chainrule train`'s defaults on the digits data.
@@ -100,16 +108,31 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     if args.model is None:
         drawing, what = _default_model(args, rng)
+        layered = True
     else:
-        drawing, what = _user_model(args, rng)
+        drawing, what, layered = _user_model(args, rng)
 
+    # NOTE: past the renderer's limit a picture is unreadable with Graphviz
+    # too: its repeated layers go into one box whichever engine draws it.
+    shown = drawing
+    if args.output.suffix.lower() != ".dot" and len(drawing.nodes) > MAX_NODES:
+        shown = drawing.collapse_repeats()
     try:
-        drawing.save(args.output)
+        shown.save(args.output)
     except MissingDependencyError as error:
         raise UsageError(f"{error}; or draw to a .dot file") from None
+    except GraphTooLargeError as error:
+        advice = error.advice(output=args.output.name, boxes=layered)
+        raise UsageError(advice) from None
     except GraphDrawingError as error:
         raise UsageError(str(error)) from None
-    print(f"drew {what} ({_summary(drawing)}) to {args.output}")
+    summary = _summary(drawing)
+    if shown is not drawing:
+        summary += (
+            "; runs of identical layers drawn as one box each, "
+            f"{len(shown.nodes):,} nodes in all"
+        )
+    print(f"drew {what} ({summary}) to {args.output}")
     return 0
 
 
@@ -141,7 +164,8 @@ def _default_model(
 
 def _user_model(
     args: argparse.Namespace, rng: np.random.Generator
-) -> tuple[Graph, str]:
+) -> tuple[Graph, str, bool]:
+    """The drawing, what it shows, and whether it has layers (a Module)."""
     obj = load_object(args.model)
     name = args.model.rpartition(":")[2]
     fn = callable_from(obj, name)
@@ -150,9 +174,10 @@ def _user_model(
             "give the shape of each input with --input-shape (e.g. --input-shape "
             f"4,64) to draw {name}"
         )
+    names = _argument_names(fn, len(args.input_shape))
     inputs = tuple(
-        Tensor(rng.standard_normal(shape), requires_grad=True)
-        for shape in args.input_shape
+        Tensor(rng.standard_normal(shape), requires_grad=True, name=input_name)
+        for shape, input_name in zip(args.input_shape, names, strict=True)
     )
     shapes = ", ".join(str(s) for s in args.input_shape)
     try:
@@ -165,6 +190,8 @@ def _user_model(
                 raise UsageError(
                     f"{name} returned a {type(output).__name__}, not a Tensor"
                 )
+            if output.name is None:
+                output.name = "output"
             drawing = graph(output, detail="full", grad_norms=args.grad_norms)
     except UsageError:
         raise
@@ -173,19 +200,39 @@ def _user_model(
         raise UsageError(
             f"calling {name} on inputs of shape {shapes} failed: {detail}"
         ) from None
-    return drawing, args.model
+    return drawing, args.model, isinstance(fn, Module)
+
+
+def _argument_names(fn: Any, count: int) -> list[str | None]:
+    """The names of a plain function's first ``count`` positional parameters.
+
+    They label its inputs in the drawing; a Module's inputs are named by
+    ``draw`` (``input``, ``input 1``), and a ``*args`` gets none.
+    """
+    if isinstance(fn, Module):
+        return [None] * count
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    positional = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
+    names: list[str | None] = [p.name for p in parameters if p.kind in positional]
+    return (names + [None] * count)[:count]
 
 
 def _summary(drawing: Graph) -> str:
-    kinds = [node.kind for node in drawing.nodes]
-    parts = [
-        f"{kinds.count(kind)} {label}"
-        for kind, label in (
-            ("module", "boxes"),
-            ("op", "ops"),
-            ("data", "data nodes"),
-            ("weight", "weights"),
-        )
-        if kind in kinds
-    ]
+    counts = Counter[str](node.kind for node in drawing.nodes)
+    parts = []
+    for kind, one, many in (
+        ("module", "box", "boxes"),
+        ("op", "op", "ops"),
+        ("data", "data node", "data nodes"),
+        ("weight", "weight", "weights"),
+    ):
+        count = counts[kind]
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
     return ", ".join(parts) + f"; {drawing.detail} detail"

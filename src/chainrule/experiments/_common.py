@@ -44,9 +44,11 @@ def check_data(where: str, data: Any) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def check_positive(where: str, name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+def check_positive(where: str, name: str, value: Any, finite: bool = True) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ArgumentError(f"{where}: {name} must be a positive number, got {value!r}")
+    if finite and not math.isfinite(value):
+        raise ArgumentError(f"{where}: {name} must be finite, got {value!r}")
 
 
 def check_count(where: str, name: str, value: Any, least: int = 1) -> None:

@@ -191,7 +191,7 @@ def gradient_timing(
     check_count(where, "batch_size", batch_size)
     check_count(where, "repeats", repeats)
     check_positive(where, "eps", eps)
-    check_positive(where, "max_seconds", max_seconds)
+    check_positive(where, "max_seconds", max_seconds, finite=False)
     x, y = check_data(where, data)
 
     rng = np.random.default_rng(seed)

@@ -128,6 +128,7 @@ def gradcheck(
         max_entries=max_entries,
         record=False,
         output_names=output_names,
+        check="gradcheck",
     )
 
 
@@ -219,6 +220,7 @@ def gradgradcheck(
         max_entries=max_entries,
         record=True,
         output_names=lambda: [f"d(output)/d({name})" for name, _ in primary],
+        check="gradgradcheck",
     )
 
 
@@ -258,6 +260,7 @@ def _check(
     max_entries: int,
     record: bool,
     output_names: Callable[[], list[str]],
+    check: str,
 ) -> GradcheckResult:
     _validate(eps, atol, rtol)
     notes = _precision_notes(targets)
@@ -288,6 +291,7 @@ def _check(
             evaluate, outputs, names, targets, eps, atol, rtol, max_entries, record
         )
         result.notes = notes
+    result.check = check
 
     status = result.status
     if status == "kink":

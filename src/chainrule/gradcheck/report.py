@@ -78,7 +78,8 @@ class GradcheckResult:
     ``status`` is ``"passed"``, ``"failed"`` (a gradient is wrong) or
     ``"kink"`` (every mismatch sits at a non-differentiable point, so the
     check could not decide). ``blocks`` holds every output/input comparison
-    with its numbers; ``failures`` only the ones that disagree.
+    with its numbers; ``failures`` only the ones that disagree. ``check``
+    names the check for the report: ``"gradcheck"`` or ``"gradgradcheck"``.
     """
 
     blocks: list[Block]
@@ -87,6 +88,7 @@ class GradcheckResult:
     rtol: float
     mode: str = "full"
     notes: list[str] = field(default_factory=list)
+    check: str = "gradcheck"
 
     @property
     def failures(self) -> list[Block]:
@@ -129,17 +131,17 @@ def format_result(result: GradcheckResult) -> str:
     failures = result.failures
     if result.status == "passed":
         head = (
-            f"gradcheck passed: {len(result.blocks)} Jacobian block(s) agree "
+            f"{result.check} passed: {len(result.blocks)} Jacobian block(s) agree "
             f"with central differences ({settings}, {result.mode} mode)"
         )
     elif result.status == "kink":
         head = (
-            "gradcheck inconclusive: every mismatch sits at a non-differentiable "
+            f"{result.check} inconclusive: every mismatch sits at a non-differentiable "
             f"point ({settings})"
         )
     else:
         head = (
-            f"gradcheck failed: {len(failures)} of {len(result.blocks)} Jacobian "
+            f"{result.check} failed: {len(failures)} of {len(result.blocks)} Jacobian "
             f"block(s) disagree with central differences ({settings})"
         )
     lines = [

@@ -9,7 +9,8 @@ package measures all of it on a live model:
 - :class:`GradientMonitor` records, per layer and per step, the
   weight-gradient norm, the data-gradient norm, the update-to-weight ratio,
   saturated Sigmoid/Tanh units and dead ReLU units; it warns when gradients
-  vanish or explode, prints a report and draws plots.
+  vanish or explode, or when most of a layer's units are saturated or dead,
+  prints a report and draws plots.
 - :func:`audit_init` pushes one batch through a fresh model and says which
   layers are initialised far from magnitude 1, and what to use instead.
 - :class:`~chainrule.optim.ClipReport`, from
@@ -23,6 +24,7 @@ from chainrule.monitor.gradient_monitor import GradientMonitor
 from chainrule.monitor.health import (
     ExplodingGradientWarning,
     GradientHealthWarning,
+    SaturationWarning,
     VanishingGradientWarning,
 )
 from chainrule.monitor.init_audit import InitAudit, LayerAudit, audit_init
@@ -45,6 +47,7 @@ __all__ = [
     "LayerRecord",
     "MemoryReport",
     "NodeMemory",
+    "SaturationWarning",
     "SavedArray",
     "StepRecord",
     "VanishingGradientWarning",

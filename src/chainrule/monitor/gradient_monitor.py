@@ -42,8 +42,10 @@ from chainrule.monitor._format import (
     table,
 )
 from chainrule.monitor.measures import (
+    DEAD_BATCH,
     EXPLODING,
     SATURATION,
+    STUCK,
     VANISHING,
     dead,
     l2_norm,
@@ -74,7 +76,8 @@ class _Pending:
 
 
 class GradientMonitor:
-    """Record gradient health per layer and step; warn on vanishing or exploding.
+    """Record gradient health per layer and step; warn on vanishing or exploding
+    gradients and on layers whose units are mostly saturated or dead.
 
     Parameters
     ----------
@@ -96,8 +99,9 @@ class GradientMonitor:
         A tanh unit is saturated where ``|y| > saturation``, a sigmoid unit
         where ``y > saturation`` or ``y < 1 - saturation`` (default 0.97).
     warn
-        Issue ``VanishingGradientWarning``/``ExplodingGradientWarning``
-        (once per kind and cause); findings are recorded either way.
+        Issue ``VanishingGradientWarning``, ``ExplodingGradientWarning`` or
+        ``SaturationWarning`` (more than half of a layer's units saturated
+        or dead) once per kind and cause; findings are recorded either way.
 
     Attributes
     ----------
@@ -174,6 +178,7 @@ class GradientMonitor:
         }
         self._depth: dict[str, int] = {}
         self._pending: dict[str, _Pending] = {}
+        self._batch: int | None = None  # the smallest batch measured this step
         self._tensor_hooks: list[RemovableHandle] = []
         self._handles: list[RemovableHandle] = []
         self.steps: list[StepRecord] = []
@@ -224,6 +229,8 @@ class GradientMonitor:
             kind = self._kinds.get(path)
             for tensor in tensors:
                 y = tensor.data
+                batch = len(y) if y.ndim >= 2 else 1
+                self._batch = batch if self._batch is None else min(self._batch, batch)
                 if kind == "relu":
                     n_dead, n_units = dead(y)
                     pending.dead += n_dead
@@ -293,12 +300,14 @@ class GradientMonitor:
             optimizer.step()
             ratios = {path: _update_ratio(pairs) for path, pairs in before.items()}
 
-        record = StepRecord(index, self._rows(index, weight_norms, ratios), total, clip)
+        rows = self._rows(index, weight_norms, ratios)
+        record = StepRecord(index, rows, total, clip, self._batch)
         self.steps.append(record)
         for handle in self._tensor_hooks:
             handle.remove()
         self._tensor_hooks.clear()
         self._pending = {}
+        self._batch = None
         for finding in self._check(record):
             warnings.warn(finding.message, health.WARNINGS[finding.kind], stacklevel=2)
         return record
@@ -348,6 +357,7 @@ class GradientMonitor:
             None
             if baseline is None
             else health.growth(record, baseline, self.exploding),
+            *health.stuck(record, STUCK, self.saturation, DEAD_BATCH),
         ]
         new: list[Finding] = []
         for finding in found:
@@ -366,7 +376,7 @@ class GradientMonitor:
                 known.last_step = record.step
                 continue
             self.findings.append(finding)
-            if self.warn and all(f.kind != finding.kind for f in new):
+            if self.warn:
                 new.append(finding)
         return new
 
@@ -430,7 +440,7 @@ class GradientMonitor:
             text = f"healthy: no vanishing or exploding gradients in {n} steps"
         else:
             text = "; ".join(
-                f"{f.kind} gradients ({f.cause}) from step {f.step}, in "
+                f"{health.describe(f)} from step {f.step}, in "
                 f"{f.count} of {n} steps: "
                 + names([self._label(p) for p in f.layers], limit=3)
                 for f in self.findings
@@ -499,6 +509,8 @@ class GradientMonitor:
                 "vanishing": self.vanishing,
                 "exploding": self.exploding,
                 "saturation": self.saturation,
+                "stuck": STUCK,
+                "dead_batch": DEAD_BATCH,
             },
             "layers": [
                 {

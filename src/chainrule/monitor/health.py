@@ -1,19 +1,21 @@
-"""Judging one recorded step: vanishing and exploding gradients.
+"""Judging one recorded step: vanishing and exploding gradients, stuck units.
 
 The source text: in a deep network with Sigmoid or Tanh, each layer
 multiplies the data gradient by a derivative below 1 on its way back, so the
 first layers get gradients far smaller than the last (vanishing); with large
 weights the data gradient grows layer by layer until it overflows
 (exploding). So the checks compare data-gradient norms across depth, watch
-the total gradient norm across steps, and catch non-finite values. The
-thresholds are in :mod:`chainrule.monitor.measures`.
+the total gradient norm across steps, and catch non-finite values. A layer
+most of whose units are saturated (Sigmoid/Tanh) or dead (ReLU) passes
+almost no gradient through those units even where the norms look fine, so
+that is checked too. The thresholds are in :mod:`chainrule.monitor.measures`.
 """
 
 from __future__ import annotations
 
 import math
 
-from chainrule.monitor._format import layer_label, names, number
+from chainrule.monitor._format import layer_label, names, number, percent
 from chainrule.monitor.records import Finding, LayerRecord, StepRecord
 
 
@@ -29,15 +31,31 @@ class ExplodingGradientWarning(GradientHealthWarning):
     """Gradients grow across layers or steps beyond the threshold, or overflow."""
 
 
+class SaturationWarning(GradientHealthWarning):
+    """More than half of a Sigmoid/Tanh layer's outputs are saturated, or of a
+    ReLU layer's units dead: most of the layer passes no gradient back."""
+
+
 WARNINGS: dict[str, type[GradientHealthWarning]] = {
     "vanishing": VanishingGradientWarning,
     "exploding": ExplodingGradientWarning,
+    "saturation": SaturationWarning,
 }
 
 _VANISHING_ADVICE = (
     "Use ReLU activations with kaiming initialisation, or an initialisation "
     "that keeps values near magnitude 1 (chainrule.monitor.audit_init "
     "suggests one per layer), or fewer layers"
+)
+_SATURATED_ADVICE = (
+    "Initialise so that values stay near magnitude 1 (xavier_uniform_ with "
+    "the activation's gain; chainrule.monitor.audit_init suggests one per "
+    "layer), standardise the inputs, or lower the learning rate"
+)
+_DEAD_ADVICE = (
+    "Use kaiming initialisation with zero biases (chainrule.monitor."
+    "audit_init checks it), a lower learning rate, or LeakyReLU, whose "
+    "units cannot die"
 )
 _EXPLODING_ADVICE = (
     "Initialise smaller weights (chainrule.monitor.audit_init), lower the "
@@ -76,17 +94,26 @@ def non_finite(record: StepRecord) -> Finding | None:
 
 
 def depth(record: StepRecord, vanishing: float, exploding: float) -> Finding | None:
-    """The first layer's data-gradient norm against the last layer's."""
+    """The first layer's data-gradient norm against the last layer's.
+
+    Layers whose data gradient is exactly 0 are left out: see the note.
+    """
+    # NOTE: an exact 0 is not a gradient that shrank layer by layer but no
+    # gradient at all: a layer after it has weights that are all 0 (a
+    # zero-initialised last layer, whose first update lets the gradient
+    # through) or units that are all dead (the stuck-units check flags
+    # those). A gradient that vanishes until it underflows reaches 0 only
+    # after layers where it is tiny but not 0, and those are compared.
     rows = [
         (r, r.data_grad_norm)
         for r in record.layers
-        if r.data_grad_norm is not None and math.isfinite(r.data_grad_norm)
+        if r.data_grad_norm is not None
+        and math.isfinite(r.data_grad_norm)
+        and r.data_grad_norm > 0
     ]
     if len(rows) < 2:
         return None
     (_, first_norm), (last, last_norm) = rows[0], rows[-1]
-    if last_norm == 0:
-        return None
     ratio = first_norm / last_norm
     reference = (
         f"the last layer's, {layer_label(last.layer, last.kind)} {number(last_norm)}"
@@ -109,6 +136,51 @@ def depth(record: StepRecord, vanishing: float, exploding: float) -> Finding | N
         )
         return Finding("exploding", "depth", record.step, _paths(flagged), message)
     return None
+
+
+def stuck(
+    record: StepRecord, share: float, saturation: float, dead_batch: int
+) -> list[Finding]:
+    """Layers with more than ``share`` of their units saturated or dead.
+
+    Dead units are judged only from batches of at least ``dead_batch``
+    samples (``record.batch_size``): in fewer, many units of a healthy
+    ReLU layer are 0 by chance.
+    """
+    found = []
+    saturated = [
+        r for r in record.layers if r.saturated is not None and r.saturated > share
+    ]
+    if saturated:
+        message = (
+            f"saturated units at step {record.step}: more than "
+            f"{_share(share)} of the outputs are in the flat part of the curve "
+            f"(|tanh| > {saturation:g}, sigmoid beyond [{1 - saturation:.2g}, "
+            f"{saturation:g}]) in {_stuck(saturated, 'saturated')}, where "
+            f"the derivative passes almost no data gradient back. "
+            f"{_SATURATED_ADVICE}"
+        )
+        found.append(
+            Finding("saturation", "saturated", record.step, _paths(saturated), message)
+        )
+    large_enough = record.batch_size is None or record.batch_size >= dead_batch
+    dead = [r for r in record.layers if r.dead is not None and r.dead > share]
+    if dead and large_enough:
+        message = (
+            f"dead units at step {record.step}: more than {_share(share)} of "
+            f"the units are 0 for every sample of the batch in "
+            f"{_stuck(dead, 'dead')}, so no gradient reaches the weights "
+            f"feeding them. {_DEAD_ADVICE}"
+        )
+        found.append(Finding("saturation", "dead", record.step, _paths(dead), message))
+    return found
+
+
+def describe(finding: Finding) -> str:
+    """A finding's kind and cause in a few words: 'vanishing gradients (depth)'."""
+    if finding.kind == "saturation":
+        return f"{finding.cause} units"
+    return f"{finding.kind} gradients ({finding.cause})"
 
 
 def growth(
@@ -155,6 +227,16 @@ def _nonfinite(value: float | None) -> bool:
 
 def _paths(rows: list[LayerRecord]) -> tuple[str, ...]:
     return tuple(r.layer for r in rows)
+
+
+def _share(share: float) -> str:
+    return "half" if share == 0.5 else f"{100 * share:g}%"
+
+
+def _stuck(rows: list[LayerRecord], field: str) -> str:
+    return names(
+        [f"{layer_label(r.layer, r.kind)} {percent(getattr(r, field))}" for r in rows]
+    )
 
 
 def _listing(rows: list[LayerRecord]) -> str:

@@ -21,7 +21,12 @@ order of magnitude) from 1, or, before a Tanh or Sigmoid, when more than half
 of that activation's outputs are saturated (the monitor's threshold: |tanh|
 > 0.97, sigmoid outside [0.03, 0.97]), where its derivative nearly stops the
 data gradient. The audit then suggests the scheme and gain for the
-activation that follows the layer.
+activation that follows the layer, past any normalisation layer between.
+
+An input batch far from magnitude 1 is flagged on its own (standardise
+it), and the layers are then judged on the batch standardised per
+feature: every layer's output scales with its input, so on the raw batch
+a good initialisation would look far off and be told to use what it has.
 """
 
 from __future__ import annotations
@@ -35,15 +40,18 @@ import numpy as np
 from chainrule.autograd.api import grad
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.monitor._format import layer_label, table
-from chainrule.monitor.measures import SATURATION, l2_norm, saturated
+from chainrule.monitor.measures import SATURATION, STUCK, l2_norm, saturated
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from chainrule.nn.module import Module
+from chainrule.nn.normalization import BatchNorm1d, LayerNorm
 from chainrule.tensor import Tensor
 
 TOLERANCE = 10.0
-SATURATED_SHARE = 0.5
 
 _RELU_LIKE = (ReLU, GELU, ELU, Softplus)
+_ACTIVATIONS = (*_RELU_LIKE, LeakyReLU, Tanh, Sigmoid)
+# Looked through on the way from a layer to its activation.
+_NORMALISATIONS = (BatchNorm1d, LayerNorm)
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,8 @@ class LayerAudit:
     """One layer's numbers and, when it is far off, what to change.
 
     ``activation`` is the class name of the activation module that runs
-    right after the layer (None if another layer or nothing follows).
+    right after the layer, or after the normalisation layers named in
+    ``through`` (``"LayerNorm"``); None if another layer or nothing follows.
     ``grad_std`` and ``grad_scale`` are None if no gradient reached the
     layer's output. ``saturated`` is the fraction of a following Tanh or
     Sigmoid's outputs that are saturated (else None).
@@ -66,6 +75,7 @@ class LayerAudit:
     saturated: float | None = None
     problem: str | None = None
     suggestion: str | None = None
+    through: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -74,7 +84,12 @@ class LayerAudit:
 
 @dataclass(frozen=True)
 class InitAudit:
-    """The result of :func:`audit_init`: ``str()`` for people, fields for programs."""
+    """The result of :func:`audit_init`: ``str()`` for people, fields for programs.
+
+    ``standardised`` is True when the input was far off (``input_problem``)
+    and the layers were therefore judged on the batch standardised per
+    feature; ``input_std`` is the std of the batch as given.
+    """
 
     layers: tuple[LayerAudit, ...]
     input_std: float
@@ -82,6 +97,7 @@ class InitAudit:
     tolerance: float
     seed: str
     input_problem: str | None = None
+    standardised: bool = False
 
     @property
     def ok(self) -> bool:
@@ -124,10 +140,16 @@ class InitAudit:
             "saturated",
             "",
         ]
+        judged = (
+            " (layers judged on the batch standardised per feature)"
+            if self.standardised
+            else ""
+        )
         lines = [
             f"initialisation audit: one batch of {self.batch_size}, input std "
-            f"{_fmt(self.input_std)}, data gradients seeded by {self.seed}; "
-            f"target about 1, far off beyond a factor of {self.tolerance:g}",
+            f"{_fmt(self.input_std)}{judged}, data gradients seeded by "
+            f"{self.seed}; target about 1, far off beyond a factor of "
+            f"{self.tolerance:g}",
             table(headers, rows, "lllrrrrl"),
         ]
         if self.ok:
@@ -211,7 +233,18 @@ def audit_init(
         )
     rng = generator if generator is not None else np.random.default_rng(0)
 
-    calls, output = _run(model, x)
+    input_std = float(np.std(x.data))
+    input_problem = None
+    judged = x
+    if _far(input_std, tolerance):
+        input_problem = (
+            f"the batch has std {_fmt(input_std)}: standardise the inputs "
+            "(cr.data.Standardize) so the first layer sees values near 1"
+        )
+        if x.dtype.kind == "f":
+            judged = _standardised(x)
+
+    calls, output = _run(model, judged)
     if not isinstance(output, Tensor):
         raise TypeError(
             f"audit_init: the model returned a {type(output).__name__}; the audit "
@@ -225,7 +258,12 @@ def audit_init(
         weight = module._parameters.get("weight")
         if weight is None or weight.ndim < 2 or _seen(calls, k):
             continue
-        after = _activation_after(calls, k)
+        place = _activation_after(calls, k)
+        after: Module | None = None
+        through = ""
+        if place is not None:
+            after = calls[place][1]
+            through = ", ".join(type(m).__name__ for _, m, _ in calls[k + 1 : place])
         g = grads.get(id(out))
         grad_std = None if g is None else float(np.std(g))
         scale = None
@@ -235,7 +273,8 @@ def audit_init(
         share = None
         if isinstance(after, (Tanh, Sigmoid)):
             kind = "tanh" if isinstance(after, Tanh) else "sigmoid"
-            count, size = saturated(kind, calls[k + 1][2].data, SATURATION)
+            assert place is not None  # an activation was found
+            count, size = saturated(kind, calls[place][2].data, SATURATION)
             share = count / size if size else None
         problem = _problem(act_std, scale, share, after, tolerance)
         audits.append(
@@ -248,18 +287,31 @@ def audit_init(
                 grad_scale=scale,
                 saturated=share,
                 problem=problem,
-                suggestion=None if problem is None else _suggestion(module, after),
+                suggestion=None
+                if problem is None
+                else _suggestion(module, after, through),
+                through=through or None,
             )
         )
 
-    input_std = float(np.std(x.data))
-    input_problem = None
-    if _far(input_std, tolerance):
-        input_problem = (
-            f"the batch has std {_fmt(input_std)}: standardise the inputs "
-            "(cr.data.Standardize) so the first layer sees values near 1"
-        )
-    return InitAudit(tuple(audits), input_std, len(x), tolerance, seed, input_problem)
+    return InitAudit(
+        tuple(audits),
+        input_std,
+        len(x),
+        tolerance,
+        seed,
+        input_problem,
+        standardised=judged is not x,
+    )
+
+
+def _standardised(x: Tensor) -> Tensor:
+    """The batch with each feature at mean 0 and std 1 (a constant one at 0)."""
+    mean = x.data.mean(axis=0)
+    std = x.data.std(axis=0)
+    # NOTE: a feature constant over the batch would divide by 0; it is only
+    # centred.
+    return Tensor((x.data - mean) / np.where(std > 0, std, 1.0))
 
 
 def _run(model: Module, x: Tensor) -> tuple[list[tuple[str, Module, Tensor]], Any]:
@@ -327,12 +379,18 @@ def _seen(calls: list[tuple[str, Module, Tensor]], k: int) -> bool:
     return any(m is calls[k][1] for _, m, _ in calls[:k])
 
 
-def _activation_after(calls: list[tuple[str, Module, Tensor]], k: int) -> Any:
-    """The activation module run right after call ``k``, if the next is one."""
-    if k + 1 < len(calls):
-        module = calls[k + 1][1]
-        if isinstance(module, (*_RELU_LIKE, LeakyReLU, Tanh, Sigmoid)):
-            return module
+def _activation_after(calls: list[tuple[str, Module, Tensor]], k: int) -> int | None:
+    """Which call is the activation run right after call ``k``, if any.
+
+    Normalisation layers in between are looked through: in Linear ->
+    LayerNorm -> ReLU the ReLU is what the Linear's init is for.
+    """
+    for place in range(k + 1, len(calls)):
+        module = calls[place][1]
+        if isinstance(module, _ACTIVATIONS):
+            return place
+        if not isinstance(module, _NORMALISATIONS):
+            return None
     return None
 
 
@@ -352,14 +410,14 @@ def _problem(
         problems.append(
             f"data gradients {trend} ({_fmt(scale)} times the output's norm)"
         )
-    if share is not None and share > SATURATED_SHARE:
+    if share is not None and share > STUCK:
         problems.append(
             f"{100 * share:.0f}% of the {type(after).__name__}'s outputs are saturated"
         )
     return "; ".join(problems) or None
 
 
-def _suggestion(module: Module, after: Any) -> str:
+def _suggestion(module: Module, after: Any, through: str = "") -> str:
     caveat = ""
     if isinstance(after, LeakyReLU):
         slope = after.negative_slope
@@ -390,6 +448,8 @@ def _suggestion(module: Module, after: Any) -> str:
         )
     else:
         text = "nn.init.xavier_uniform_(weight) (gain 1, no activation after it)"
+    if through:
+        text = text[:-1] + f", past the {through})"
     if module._parameters.get("bias") is not None:
         text += ", and nn.init.zeros_(bias)"
     return text + caveat

@@ -10,6 +10,12 @@ Thresholds (each can be changed per monitor):
   suffer vanishing gradients.
 - A ReLU unit is dead in a batch where its output is 0 for every sample:
   relu'(x) = 0 there, so no gradient reaches the weights feeding it.
+- ``STUCK = 0.5``: a layer is flagged when more than half of its units are
+  saturated (Sigmoid/Tanh) or dead (ReLU): most of the layer then passes
+  almost no gradient back, whatever the data-gradient norms say. The
+  initialisation audit uses the same cut-off. Dead units are judged only
+  from batches of at least ``DEAD_BATCH = 4`` samples: in one sample about
+  half of a healthy ReLU layer's units are 0 by chance.
 - ``VANISHING = 1e-3``: gradients vanish when the first layer's data-gradient
   norm is below 1e-3 of the last layer's (three orders of magnitude).
 - ``EXPLODING = 1e3``: gradients explode when the first layer's data-gradient
@@ -27,6 +33,8 @@ import numpy as np
 from chainrule.optim.clip import _total_norm
 
 SATURATION = 0.97
+STUCK = 0.5
+DEAD_BATCH = 4
 VANISHING = 1e-3
 EXPLODING = 1e3
 

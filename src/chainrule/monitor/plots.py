@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chainrule.errors import MissingDependencyError
+from chainrule.monitor import health
 
 if TYPE_CHECKING:
     from chainrule.monitor.gradient_monitor import GradientMonitor
@@ -174,7 +175,7 @@ def _state(monitor: GradientMonitor) -> str:
     if monitor.healthy:
         return f"healthy ({len(monitor.steps)} steps)"
     return "; ".join(
-        f"{f.kind} ({f.cause}) from step {f.step}" for f in monitor.findings
+        f"{health.describe(f)} from step {f.step}" for f in monitor.findings
     )
 
 

@@ -81,12 +81,15 @@ class StepRecord:
     ``total_grad_norm`` is the L2 norm of all the model's gradients before
     clipping (what ``clip_grad_norm_`` measures); ``clip`` is the report of
     the clipping done by ``monitor.step(..., max_norm=...)``, or None.
+    ``batch_size`` is the smallest batch (first axis) of the outputs
+    measured in the step, or None when no forward pass was measured.
     """
 
     step: int
     layers: tuple[LayerRecord, ...]
     total_grad_norm: float
     clip: ClipReport | None = None
+    batch_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         clip = None
@@ -101,6 +104,7 @@ class StepRecord:
             "step": self.step,
             "total_grad_norm": json_number(self.total_grad_norm),
             "clip": clip,
+            "batch_size": self.batch_size,
         }
 
 
@@ -108,10 +112,13 @@ class StepRecord:
 class Finding:
     """A problem the monitor flagged, first seen at ``step``.
 
-    ``kind`` is ``"vanishing"`` or ``"exploding"``; ``cause`` is
+    ``kind`` is ``"vanishing"`` or ``"exploding"``, with ``cause``
     ``"depth"`` (first layers' data gradients far below or above the last
     layer's), ``"steps"`` (the gradient norm grew across steps) or
-    ``"non-finite"`` (a nan or infinite gradient). ``layers`` are the paths
+    ``"non-finite"`` (a nan or infinite gradient); or ``"saturation"``, with
+    ``cause`` ``"saturated"`` (more than half of a Sigmoid/Tanh layer's
+    outputs saturated) or ``"dead"`` (more than half of a ReLU layer's units
+    dead). ``layers`` are the paths
     of the layers concerned at that step; ``count`` how many steps showed
     it, up to ``last_step``.
     """

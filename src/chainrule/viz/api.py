@@ -1,4 +1,5 @@
-"""``graph`` and ``draw``: the two ways to get a picture of a computational graph."""
+"""``graph`` and ``draw``, the two ways to get a picture of a computational
+graph, and ``watch``, which has your own backward record its gradients."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.errors import GraphDrawingError
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
-from chainrule.viz import records
-from chainrule.viz.extract import Detail, extract
+from chainrule.viz import capture, records
+from chainrule.viz.extract import Detail, extract, walk
 from chainrule.viz.structure import Engine, Graph
 
 
@@ -52,12 +54,14 @@ def graph(
         carries: from a value to the op that made it, the gradient with
         respect to that value; from an op (or module) to one of its inputs,
         that op's contribution to the input's gradient (contributions along
-        the edges into one value add up to its gradient). Measured by one
-        extra backward pass from ``output`` seeded with ones (the gradient
-        of ``output.sum()``), through ``cr.autograd.grad(...,
-        retain_graph=True)``: no ``.grad`` changes, tensor hooks do not run,
-        and the graph stays usable. The graph must not have been freed by a
-        ``backward()`` yet.
+        the edges into one value add up to its gradient). After a
+        ``backward()`` watched by :func:`watch`, the norms are those that
+        backward recorded (edges of ops it did not run are labelled "not
+        recorded"). Otherwise they are measured by one extra backward pass
+        from ``output`` seeded with ones (the gradient of ``output.sum()``),
+        through ``cr.autograd.grad(..., retain_graph=True)``: no ``.grad``
+        changes, tensor hooks do not run, and the graph stays usable; that
+        needs a graph not yet freed by a ``backward()``.
 
     Returns
     -------
@@ -84,6 +88,46 @@ def graph(
     with :func:`draw` to see its input as well.
     """
     return extract(output, model, params, detail, grad_norms)
+
+
+def watch(output: Tensor) -> None:
+    """Record the gradient norms of the next ``backward()`` through ``output``.
+
+    Call it after the forward pass and before your own ``backward()``; then
+    ``graph(output, ..., grad_norms=True)`` labels each backward edge with
+    the norm of the gradient it carried in that backward, even though the
+    backward freed the graph. Every node behind ``output`` gets a spy on its
+    ``backward`` that notes what came in and what went out, once, and then
+    removes itself. Nothing else changes: ``.grad`` is what your backward
+    makes it, your tensor hooks run (and the norms are of the gradients
+    after them), and the records vanish with the graph.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> w = cr.ones(3, 2, requires_grad=True)
+    >>> loss = cr.tanh(cr.ones(4, 3) @ w).sum()
+    >>> cr.viz.watch(loss)
+    >>> loss.backward()                       # frees the graph
+    >>> g = cr.viz.graph(loss, params={"w": w}, grad_norms=True)
+    >>> [f"{e.grad_norm:.3f}" for e in g.edges if e.direction == "backward"]
+    ['0.097', '0.028', '0.028', '2.828', '2.828', '1.000']
+    >>> g.grad_norms
+    'recorded'
+    """
+    _check_watchable(output)
+    nodes, _, _ = walk(output)
+    capture.watch(nodes)
+
+
+def _check_watchable(output: Any) -> None:
+    if not isinstance(output, Tensor):
+        raise TypeError(f"watch: expected a Tensor, got {type(output).__name__}")
+    if not output.requires_grad:
+        raise GraphDrawingError(
+            "watch: this tensor has no computational graph (it does not require "
+            "grad), so no backward will run through it"
+        )
 
 
 def draw(

@@ -13,11 +13,10 @@ from chainrule.viz.structure import Graph
 
 def to_dot(graph: Graph) -> str:
     """The DOT text: one statement per line, a node's attributes on its line."""
-    grad_norms = any(edge.grad_norm is not None for edge in graph.edges)
     lines = [
         "digraph computational_graph {",
         "  graph [rankdir=LR, nodesep=0.3, ranksep=0.45, fontname=Helvetica, "
-        f"fontsize=10, labelloc=b, label={quote(style.legend(grad_norms))}];",
+        f"fontsize=10, labelloc=b, label={quote(style.legend(graph))}];",
         f"  node [fontname=Helvetica, fontsize={style.FONT_SIZE:g}, "
         f"color={quote(style.BORDER)}];",
         "  edge [fontname=Helvetica, fontsize=9, arrowsize=0.7];",
@@ -38,9 +37,10 @@ def to_dot(graph: Graph) -> str:
         attributes = [f"style={look['style']}", f"color={quote(look['color'])}"]
         if edge.direction == "backward":
             attributes.append("constraint=false")
-        if edge.grad_norm is not None:
+        label = style.edge_label(edge)
+        if label is not None:
             attributes += [
-                f"label={quote(style.format_norm(edge.grad_norm))}",
+                f"label={quote(label)}",
                 f"fontcolor={quote(look['color'])}",
             ]
         lines.append(f"  {edge.source} -> {edge.target} [{', '.join(attributes)}];")

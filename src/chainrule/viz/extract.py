@@ -33,6 +33,8 @@ from chainrule.viz.structure import Direction, Edge, Graph, Node, NodeKind
 Detail = Literal["full", "module"]
 # (source id, target id, direction, the gradient array it carries or None)
 _Link = tuple[str, str, Direction, Any]
+# The gradient of a backward edge whose op the recorded backward did not run.
+_MISSING: Any = object()
 
 
 def extract(
@@ -46,7 +48,7 @@ def extract(
     _check(output, model, detail)
     names = _parameter_names(model, params)
 
-    nodes, leaves, shapes = _walk(output)
+    nodes, leaves, shapes = walk(output)
     recorded = any(records.claim_of(node) is not None for node in nodes)
     if detail == "module" and not recorded:
         raise GraphDrawingError(
@@ -54,7 +56,11 @@ def extract(
             "run the forward pass inside `with cr.viz.record_modules(model):` "
             "(or draw with cr.viz.draw(model, x)), or pass detail='full'"
         )
-    gradients = capture.capture(output, nodes, leaves) if grad_norms else None
+    gradients = None
+    if grad_norms:
+        gradients = capture.recorded(nodes)
+        if gradients is None:
+            gradients = capture.capture(output, nodes, leaves)
 
     full = _Full(output, names, gradients)
     full.build(nodes, shapes)
@@ -63,7 +69,7 @@ def extract(
     graph_nodes, links = full.nodes, full.links
     if detail == "module":
         graph_nodes, links = _collapse(full)
-    return _finish(graph_nodes, links, detail, grad_norms)
+    return _finish(graph_nodes, links, detail, gradients)
 
 
 def _check(output: Any, model: Any, detail: Any) -> None:
@@ -102,7 +108,7 @@ def _parameter_names(
     return names
 
 
-def _walk(
+def walk(
     output: Tensor,
 ) -> tuple[list[Function], list[Tensor], dict[tuple[int, int], tuple[int, ...]]]:
     """The nodes in forward order, the leaves, and the shape of each value used.
@@ -229,6 +235,8 @@ class _Full:
     def _grad(self, side: str, node: Function, k: int) -> Any:
         if self.gradients is None:
             return None
+        if not self.gradients.has(node):
+            return _MISSING
         if side == "input":
             return self.gradients.into_input(node, k)
         return self.gradients.of_output(node, k)
@@ -264,7 +272,10 @@ def _collapse(full: _Full) -> tuple[dict[str, Node], list[_Link]]:
         if key[0] not in nodes or key[1] not in nodes or key[0] == key[1]:
             continue
         previous = merged.get(key)
-        if previous is not None and grad is not None:
+        if previous is _MISSING or grad is _MISSING:
+            # NOTE: a sum with an unrecorded part is unknown.
+            grad = _MISSING
+        elif previous is not None and grad is not None:
             # NOTE: two ops of one box using one value: the box sends the
             # sum of their gradients back along the merged edge.
             grad = previous + grad
@@ -283,7 +294,10 @@ def _inside_box(full: _Full, node_id: str) -> bool:
 
 
 def _finish(
-    nodes: dict[str, Node], links: list[_Link], detail: Detail, grad_norms: bool
+    nodes: dict[str, Node],
+    links: list[_Link],
+    detail: Detail,
+    gradients: capture.Gradients | None,
 ) -> Graph:
     """Number the nodes n0, n1, ... in forward order; gradients become norms."""
     renamed = {old: f"n{k}" for k, old in enumerate(nodes)}
@@ -295,8 +309,10 @@ def _finish(
             renamed[source],
             renamed[target],
             direction,
-            capture.norm(grad) if grad_norms and grad is not None else None,
+            None if grad is None or grad is _MISSING else capture.norm(grad),
+            recorded=grad is not _MISSING,
         )
         for source, target, direction, grad in links
     )
-    return Graph(final_nodes, edges, detail)
+    source = None if gradients is None else gradients.source
+    return Graph(final_nodes, edges, detail, grad_norms=source)

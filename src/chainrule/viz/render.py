@@ -24,18 +24,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainrule.errors import GraphDrawingError, MissingDependencyError
+from chainrule.errors import (
+    GraphDrawingError,
+    GraphTooLargeError,
+    MissingDependencyError,
+)
 from chainrule.viz import style
 from chainrule.viz.structure import Engine, Graph, Node
 
 FORMATS = ("dot", "svg", "png")
-# Past this many nodes the matplotlib drawing is too slow and too large to
-# read; Graphviz, or detail="module", is the way there.
+# Past this many nodes (after collapsing runs of identical layers) the
+# matplotlib drawing is too slow and too large to read; Graphviz, or
+# detail="module", is the way there.
 MAX_NODES = 1000
 DPI = 150
+MIN_DPI = 40
 MAX_PIXELS = 60_000_000
 GAP = 0.2  # inches between nodes in one column
 MARGIN = 0.25
+LEGEND_HEIGHT = 0.35  # inches under the drawing for the caption
 CLEARANCE = 0.12  # inches between an edge that skips columns and the nodes it passes
 BACKWARD_BOW = 0.12  # least inches between a dashed edge and its solid twin
 
@@ -116,35 +123,33 @@ def _libraries() -> tuple[Any, Any, Any]:
 
 
 def _matplotlib(graph: Graph, fmt: str) -> bytes:
+    given = graph
     if len(graph.nodes) > MAX_NODES:
-        raise GraphDrawingError(
-            f"this graph has {len(graph.nodes):,} nodes, too many to draw "
-            f"legibly without Graphviz (at most {MAX_NODES:,}): draw a model "
-            "with detail='module', install Graphviz (its `dot` program is "
-            "used when found), or save as .dot"
+        graph = graph.collapse_repeats()
+    if len(graph.nodes) > MAX_NODES:
+        raise GraphTooLargeError(
+            f"this graph has {_count(given, graph)}, too many to draw legibly "
+            f"without Graphviz (at most {MAX_NODES:,})",
+            given.detail,
+            png=False,
         )
     networkx, Figure, FigureCanvasAgg = _libraries()
-    grad_norms = any(edge.grad_norm is not None for edge in graph.edges)
-    places = _layout(graph, networkx, column_gap=1.0 if grad_norms else 0.55)
-
-    width = max((p.x + p.width / 2 for p in places.values()), default=0) + MARGIN
-    top = max((p.y + p.height / 2 for p in places.values()), default=0) + MARGIN
-    legend_height = 0.35
-    height = top + legend_height
-    dpi = DPI
-    if fmt == "png" and width * height * dpi**2 > MAX_PIXELS:
-        dpi = int((MAX_PIXELS / (width * height)) ** 0.5)
-        if dpi < 40:
-            raise GraphDrawingError(
-                f"this graph would be {width:.0f} x {height:.0f} inches, too "
-                "large for a PNG; save it as .svg or .dot, or use detail='module'"
-            )
+    width, top, places = _sized_layout(graph, networkx)
+    height = top + LEGEND_HEIGHT
+    dpi = DPI if fmt != "png" else _dpi(width, top)
+    if dpi < MIN_DPI:
+        raise GraphTooLargeError(
+            f"this graph ({_count(given, graph)}) would be {width:.0f} x "
+            f"{height:.0f} inches, too large for a PNG",
+            given.detail,
+            png=True,
+        )
 
     figure = Figure(figsize=(width, height))
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, width)
-    axes.set_ylim(-legend_height, top)
+    axes.set_ylim(-LEGEND_HEIGHT, top)
     axes.set_aspect("equal")
     axes.axis("off")
 
@@ -153,8 +158,8 @@ def _matplotlib(graph: Graph, fmt: str) -> bytes:
         _draw_edge(axes, edge, places, shapes)
     axes.text(
         width / 2,
-        -legend_height / 2,
-        style.legend(grad_norms),
+        -LEGEND_HEIGHT / 2,
+        style.legend(graph),
         ha="center",
         va="center",
         fontsize=9,
@@ -170,6 +175,31 @@ def _matplotlib(graph: Graph, fmt: str) -> bytes:
         metadata = {"Date": None} if fmt == "svg" else {}
         figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
     return buffer.getvalue()
+
+
+def _sized_layout(
+    graph: Graph, networkx: Any
+) -> tuple[float, float, dict[str, _Place]]:
+    """The layout, and the width and height (without the legend) it needs."""
+    gap = 1.0 if style.has_norms(graph) else 0.55
+    places = _layout(graph, networkx, column_gap=gap)
+    width = max((p.x + p.width / 2 for p in places.values()), default=0) + MARGIN
+    top = max((p.y + p.height / 2 for p in places.values()), default=0) + MARGIN
+    return width, top, places
+
+
+def _dpi(width: float, top: float) -> int:
+    """The highest resolution up to DPI at which a PNG stays within MAX_PIXELS."""
+    area = width * (top + LEGEND_HEIGHT)
+    return DPI if area * DPI**2 <= MAX_PIXELS else int((MAX_PIXELS / area) ** 0.5)
+
+
+def _count(given: Graph, drawn: Graph) -> str:
+    """'1,807 nodes' and, if collapsing repeats helped, how many were left."""
+    text = f"{len(given.nodes):,} nodes"
+    if drawn is not given:
+        return f"{text}, {len(drawn.nodes):,} with its repeated layers collapsed"
+    return text
 
 
 def _layout(graph: Graph, networkx: Any, column_gap: float) -> dict[str, _Place]:
@@ -272,7 +302,7 @@ def _size(node: Node) -> tuple[float, float]:
     if node.kind == "op":
         # An ellipse through the corners of the text box: sqrt(2) larger.
         return width * 1.42 + 0.08, height * 1.42 + 0.04
-    if node.kind == "module":
+    if node.kind in ("module", "repeat"):
         return width + 0.34, height + 0.24
     return width + 0.24, height + 0.16
 
@@ -311,9 +341,11 @@ def _draw_node(axes: Any, node: Node, place: _Place) -> Any:
     else:
         rounding = (
             "round,pad=0,rounding_size=0.08"
-            if node.kind == "module"
+            if node.kind in ("module", "repeat")
             else "square,pad=0"
         )
+        if node.kind == "repeat":
+            options["linestyle"] = "--"
         shape = patches.FancyBboxPatch(
             (x - w / 2, y - h / 2), w, h, boxstyle=rounding, **options
         )
@@ -364,11 +396,12 @@ def _draw_edge(
         zorder=1,
     )
     axes.add_patch(arrow)
-    if edge.grad_norm is not None:
+    label = style.edge_label(edge)
+    if label is not None:
         axes.text(
             (start.x + end.x) / 2 + 0.5 * rad * dy,
             (start.y + end.y) / 2 + bow,
-            style.format_norm(edge.grad_norm),
+            label,
             ha="center",
             va="center",
             fontsize=style.NORM_FONT_SIZE,

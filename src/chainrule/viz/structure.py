@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-NodeKind = Literal["data", "weight", "op", "module"]
+NodeKind = Literal["data", "weight", "op", "module", "repeat"]
 Direction = Literal["forward", "backward"]
 Engine = Literal["auto", "graphviz", "matplotlib"]
 
@@ -23,10 +23,12 @@ class Node:
 
     ``kind`` is ``"data"`` (a value: input, intermediate or output; drawn as a
     rectangle), ``"weight"`` (a parameter; a circle), ``"op"`` (one
-    operation; a small ellipse) or ``"module"`` (a layer's operations
-    collapsed into one rounded box). ``name`` is the tensor's name, the
-    parameter's module path (``0.weight``) or the module's path, where
-    known. ``shape`` is set for data and weight nodes.
+    operation; a small ellipse), ``"module"`` (a layer's operations
+    collapsed into one rounded box) or ``"repeat"`` (a run of identical
+    layers collapsed into one dashed box, see :meth:`Graph.collapse_repeats`).
+    ``name`` is the tensor's name, the parameter's module path
+    (``0.weight``) or the module's path, where known. ``shape`` is set for
+    data and weight nodes.
     """
 
     id: str
@@ -48,12 +50,17 @@ class Node:
 class Edge:
     """A forward edge (solid: a value flows into an op) or a backward edge
     (dashed: the gradient flows back). ``grad_norm`` is the L2 norm of the
-    gradient a backward edge carries, when it was asked for."""
+    gradient a backward edge carries, when it was asked for. ``recorded``
+    is False for a backward edge whose norm was asked for from a watched
+    backward that did not run its op (``cr.viz.watch`` was given another
+    output, or the op was added after it); such an edge is labelled "not
+    recorded"."""
 
     source: str
     target: str
     direction: Direction
     grad_norm: float | None = None
+    recorded: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,12 +69,15 @@ class Graph:
 
     Made by :func:`chainrule.viz.graph` or :func:`chainrule.viz.draw`.
     ``detail`` is ``"full"`` (every op) or ``"module"`` (a model's layers
-    collapsed to one box each).
+    collapsed to one box each). ``grad_norms`` says where the edges' norms
+    come from: ``"recorded"`` (your own backward, watched with
+    ``cr.viz.watch``), ``"measured"`` (one extra backward pass), or None.
     """
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     detail: Literal["full", "module"]
+    grad_norms: Literal["measured", "recorded"] | None = None
 
     def to_dot(self) -> str:
         """The graph as Graphviz DOT text (needs nothing but chainrule)."""
@@ -87,6 +97,21 @@ class Graph:
         from chainrule.viz.render import save
 
         return save(self, Path(path), engine)
+
+    def collapse_repeats(self) -> Graph:
+        """This graph with each long run of identical layers as one box.
+
+        In a chain of ops or layers (each taking the value the one before
+        made, and its own weights), a block of up to 4 layers repeated 4
+        times or more keeps its first and last repetition; the ones between
+        become one ``"repeat"`` node, labelled with the block and the count
+        (``Linear+Tanh ×296``, and at module level the layers it stands
+        for). The renderer without Graphviz does this by itself for a graph
+        too large to draw. Returns this graph when nothing repeats.
+        """
+        from chainrule.viz.repeats import collapse_repeats
+
+        return collapse_repeats(self)
 
     def node(self, name: str, kind: NodeKind | None = None) -> Node:
         """The first node (of ``kind``, if given) named, or else labelled, ``name``.
@@ -116,6 +141,11 @@ class Graph:
             and (direction is None or e.direction == direction)
         ]
 
+    @property
+    def unrecorded(self) -> list[Edge]:
+        """The backward edges whose norm was asked for but not recorded."""
+        return [e for e in self.edges if not e.recorded]
+
     def _repr_svg_(self) -> str:
         # Jupyter shows the graph as a picture.
         from chainrule.viz.render import render
@@ -128,4 +158,4 @@ class Graph:
         return f"Graph(detail={self.detail!r}: {kinds}; {len(self.edges)} edges)"
 
 
-_KINDS: tuple[NodeKind, ...] = ("data", "weight", "op", "module")
+_KINDS: tuple[NodeKind, ...] = ("data", "weight", "op", "module", "repeat")
