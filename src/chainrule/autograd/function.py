@@ -218,8 +218,15 @@ class Function:
         if saves:
             # Identities only, so that a recorded backward can tell which
             # saved arrays were inputs or outputs (see _saved_as_tensors).
-            fn._input_ids = tuple(map(id, arrays))
-            fn._write_mark = inplace.writes.count
+            n = len(arrays)
+            fn._input_ids = (
+                (id(arrays[0]),)
+                if n == 1
+                else (id(arrays[0]), id(arrays[1]))
+                if n == 2
+                else tuple(map(id, arrays))
+            )
+            fn._write_mark = _writes.count
         if type(outputs) is tuple:
             fn._n_outputs = len(outputs)
             results = tuple(_wrap(out, fn, i) for i, out in enumerate(outputs))
@@ -246,6 +253,7 @@ class Function:
 
 
 _Tensor: Any = None  # chainrule.tensor.Tensor, set by that module (import cycle)
+_writes = inplace.writes
 
 
 def _check_options(cls: type, options: dict[str, Any]) -> None:
