@@ -250,3 +250,21 @@ def test_argparse_errors_exit_2(capsys, argv) -> None:
         main(argv)
     assert exit_info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_a_second_run_keeps_the_first_ones_results_unless_told(
+    capsys, tmp_path
+) -> None:
+    argv = ["experiment", "activations", "--points", "11", "--output", str(tmp_path)]
+    assert run(capsys, *argv)[0] == 0
+    first = (tmp_path / "activations.json").read_text()
+
+    status, out, err = run(capsys, *argv[:3], "13", *argv[4:])
+    assert status == 2 and out == ""
+    assert "activations.json holds the results of an earlier run" in err
+    assert "--overwrite" in err
+    assert (tmp_path / "activations.json").read_text() == first
+
+    status, _, err = run(capsys, *argv[:3], "13", *argv[4:], "--overwrite")
+    assert status == 0, err
+    assert len(json.loads((tmp_path / "activations.json").read_text())["x"]) == 13

@@ -191,3 +191,11 @@ def test_an_empty_size_in_a_shape_is_refused(capsys, text) -> None:
         main(["gradcheck", f"{EXAMPLES}/custom_layer.py:Swish", "--input-shape", text])
     assert exit_info.value.code == 2
     assert "is not a shape" in capsys.readouterr().err
+
+
+def test_a_module_without_input_shapes_is_told_to_give_them(capsys, tmp_path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text("import chainrule as cr\nlayer = cr.nn.Linear(3, 2)\n")
+    status, _, err = run(capsys, "gradcheck", f"{path}:layer")
+    assert status == 2
+    assert "give the shape of each input with --input-shape" in err

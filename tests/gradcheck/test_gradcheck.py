@@ -479,3 +479,11 @@ def test_gradgradcheck_names_each_first_derivative_by_its_variable() -> None:
         "d(output)/d(parameter weight)",
         "d(output)/d(parameter bias)",
     }
+
+
+def test_an_empty_check_says_that_nothing_was_compared() -> None:
+    result = cr.gradcheck(cr.tanh, cr.tensor(np.zeros((0, 3)), requires_grad=True))
+    assert result.passed
+    assert any("nothing was compared" in note for note in result.notes)
+    assert "nothing was compared" in str(result)
+    assert not any("nothing" in n for n in cr.gradcheck(cr.tanh, leaf(2)).notes)

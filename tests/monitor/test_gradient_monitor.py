@@ -301,3 +301,14 @@ def test_dead_units_are_positions_zero_in_every_sample() -> None:
     assert dead(y) == (3, 6)
     assert dead(np.array([0.0, 1.0, 0.0])) == (2, 3)  # one sample
     assert dead(np.zeros((0, 4))) == (0, 0)
+
+
+def test_a_step_before_any_backward_warns_and_is_not_called_healthy() -> None:
+    from chainrule.monitor.health import GradientHealthWarning
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    monitor = GradientMonitor(model)
+    model(cr.ones(5, 3)).sum()  # no backward()
+    with pytest.warns(GradientHealthWarning, match="after loss.backward"):
+        monitor.step()
+    assert monitor.verdict().startswith("no gradients recorded in 1 steps")

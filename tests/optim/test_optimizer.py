@@ -410,3 +410,10 @@ def test_loading_something_that_is_not_an_optimizer_state_dict() -> None:
         match=r"lacks 'state' and 'param_groups'.*model\.load_state_dict",
     ):
         optimizer.load_state_dict(model_state)
+
+
+@pytest.mark.parametrize("lr", ["0.1", True])
+def test_an_option_given_as_a_string_or_a_flag_is_refused(lr) -> None:
+    w = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"lr must be a number, got"):
+        optim.Adam([w], lr=lr)

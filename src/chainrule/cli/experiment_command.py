@@ -131,6 +131,11 @@ def output_option(parser: argparse.ArgumentParser) -> None:
         default=Path("runs/experiments"),
         help="folder for the plot and the JSON (default runs/experiments)",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace this experiment's plot and JSON from an earlier run",
+    )
 
 
 def run_vanishing(args: argparse.Namespace) -> int:
@@ -144,7 +149,7 @@ def run_vanishing(args: argparse.Namespace) -> int:
     if not args.no_clip:
         positive(args, "clip_norm")
     require("sklearn", "matplotlib")
-    check_output(args.output, "vanishing")
+    check_output(args.output, "vanishing", args.overwrite)
 
     result = call(
         experiments.gradient_flow,
@@ -191,7 +196,7 @@ def run_activations(args: argparse.Namespace) -> int:
             f"grid), got {args.points}"
         )
     require("matplotlib")
-    check_output(args.output, "activations")
+    check_output(args.output, "activations", args.overwrite)
 
     curves = call(
         experiments.activation_derivatives,
@@ -225,7 +230,7 @@ def run_timing(args: argparse.Namespace) -> int:
     positive(args, "eps")
     positive(args, "max_seconds", finite=False)  # inf: never skip a size
     require("sklearn", "matplotlib")
-    check_output(args.output, "numerical-gradient")
+    check_output(args.output, "numerical-gradient", args.overwrite)
 
     result = call(
         experiments.gradient_timing,
@@ -307,11 +312,12 @@ def positive(args: argparse.Namespace, name: str, finite: bool = True) -> None:
         raise UsageError(f"{option} must be finite, got {value}")
 
 
-def check_output(folder: Path, name: str) -> None:
+def check_output(folder: Path, name: str, overwrite: bool) -> None:
     """Refuse an --output that cannot take NAME.json and NAME.png, before running.
 
     The folder may not exist yet, but where it would be made must be a
-    folder, and neither file may be a folder.
+    folder, and neither file may be a folder. Results of an earlier run are
+    kept unless ``overwrite``: they may hold other settings' numbers.
     """
     if folder.exists() and not folder.is_dir():
         raise UsageError(
@@ -330,6 +336,11 @@ def check_output(folder: Path, name: str) -> None:
             raise UsageError(
                 f"--output {folder}: {path} is a folder, so the experiment "
                 "could not write its results there; give another folder"
+            )
+        if path.exists() and not overwrite:
+            raise UsageError(
+                f"{path} holds the results of an earlier run; pass --overwrite "
+                "to replace them, or --output another folder"
             )
 
 

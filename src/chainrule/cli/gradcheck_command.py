@@ -159,9 +159,15 @@ def run(args: argparse.Namespace) -> int:
                 print(f"FAIL: backward raised {_describe_error(error)}")
                 status = 1
                 continue
+            hint = (
+                "; give the shape of each input with --input-shape (e.g. "
+                "--input-shape 4,3)"
+                if not args.input_shape
+                else ""
+            )
             raise UsageError(
                 f"calling {name} on inputs of shape {shapes} failed: "
-                f"{_describe_error(error)}"
+                f"{_describe_error(error)}{hint}"
             ) from None
         print(result)
         if not result.passed:

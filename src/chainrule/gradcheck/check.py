@@ -293,6 +293,12 @@ def _check(
         result.notes = notes
     result.check = check
 
+    if all(block.total == 0 for block in result.blocks):
+        result.notes = [
+            *result.notes,
+            "nothing was compared: every Jacobian block is empty (an input or "
+            "an output has no elements)",
+        ]
     status = result.status
     if status == "kink":
         warnings.warn(str(result), GradcheckWarning, stacklevel=3)

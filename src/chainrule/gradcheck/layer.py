@@ -407,7 +407,7 @@ def _empty_batch(c: _Context) -> Item:
 def _zero_dim(c: _Context) -> Item:
     name = _CHECK_NAMES[_zero_dim]
     if any(x.ndim > 1 for x in c.inputs):
-        return Item(name, "skipped", "the example inputs are not elementwise (1-D)")
+        return Item(name, "skipped", "an example input has more than 1 dimension")
     scalars = [
         Tensor(x.data.reshape(-1)[:1].reshape(()).copy(), requires_grad=True)
         for x in c.inputs

@@ -308,6 +308,14 @@ class GradientMonitor:
         self._tensor_hooks.clear()
         self._pending = {}
         self._batch = None
+        if not rows:
+            warnings.warn(
+                f"gradient monitor, step {index}: no gradient has reached the "
+                "model, so there is nothing to judge; call monitor.step() after "
+                "loss.backward()",
+                health.GradientHealthWarning,
+                stacklevel=2,
+            )
         for finding in self._check(record):
             warnings.warn(finding.message, health.WARNINGS[finding.kind], stacklevel=2)
         return record
@@ -435,6 +443,12 @@ class GradientMonitor:
         if not n:
             return (
                 "no steps recorded: call monitor.step(optimizer) after each backward()"
+            )
+        empty = sum(not step.layers for step in self.steps)
+        if empty == n:
+            return (
+                f"no gradients recorded in {n} steps: call monitor.step() after "
+                "loss.backward()"
             )
         if self.healthy:
             text = f"healthy: no vanishing or exploding gradients in {n} steps"

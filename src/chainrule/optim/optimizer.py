@@ -409,6 +409,10 @@ def check_number(
     high: float | None = None,
 ) -> float:
     """``value`` as a float in ``[low, high)`` (or ``>= low``), else a ValueError."""
+    # NOTE: float() would read "0.1" and True; a string or a flag here is a
+    # mistake (an option misread from a file), not a number.
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
