@@ -15,6 +15,7 @@ import numpy as np
 
 from chainrule.dtypes import get_default_dtype
 from chainrule.errors import ArgumentError, ShapeError
+from chainrule.ops._common import whole_numbers
 from chainrule.tensor import Tensor, as_array
 
 _generator = np.random.default_rng()
@@ -73,22 +74,15 @@ def _shape(args: tuple[Any, ...], where: str) -> tuple[int, ...]:
 
 def check_shape(sizes: Any, where: str) -> tuple[int, ...]:
     """A tuple of non-negative ints, or a ShapeError that says what is wrong."""
-    if isinstance(sizes, (int, np.integer)):
-        sizes = (sizes,)
-    try:
-        shape = tuple(sizes)
-    except TypeError:
-        shape = None
-    if shape is None or not all(
-        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape
-    ):
+    shape = whole_numbers(sizes)
+    if shape is None:
         raise ShapeError(
             f"{where}: the shape must be whole numbers, e.g. {where}(2, 3) or "
             f"{where}((2, 3)); got {sizes!r}"
         )
     if any(n < 0 for n in shape):
         raise ShapeError(f"{where}: a shape has no negative sizes; got {shape}")
-    return tuple(int(n) for n in shape)
+    return shape
 
 
 def _float(dtype: Any) -> np.dtype[Any]:

@@ -17,6 +17,21 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return shape if type(shape) is tuple else np.shape(x)
 
 
+def whole_numbers(sizes: Any) -> tuple[int, ...] | None:
+    """``sizes`` (an int or a sequence of ints) as a tuple, or None if it is not."""
+    if isinstance(sizes, (int, np.integer)):
+        sizes = (sizes,)
+    try:
+        shape = tuple(sizes)
+    except TypeError:
+        return None
+    if not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape
+    ):
+        return None
+    return tuple(int(n) for n in shape)
+
+
 def broadcast_error(op: str, *operands: Any) -> ShapeError:
     """The error for operands whose shapes do not broadcast together."""
     shapes = " and ".join(str(shape_of(x)) for x in operands)

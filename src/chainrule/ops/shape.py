@@ -19,7 +19,12 @@ import numpy as np
 from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function
 from chainrule.errors import AxisError, ShapeError
-from chainrule.ops._common import normalize_axes, normalize_axis, torch_alias
+from chainrule.ops._common import (
+    normalize_axes,
+    normalize_axis,
+    torch_alias,
+    whole_numbers,
+)
 
 
 class Reshape(Function):
@@ -41,14 +46,8 @@ class Reshape(Function):
 
 def reshape(x: Any, shape: Any) -> Any:
     """The same elements in a new shape (one axis may be -1)."""
-    sizes = (shape,) if isinstance(shape, (int, np.integer)) else shape
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        sizes = None
-    if sizes is None or not all(
-        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes
-    ):
+    sizes = whole_numbers(shape)
+    if sizes is None:
         raise ShapeError(
             f"reshape: the new shape must be whole numbers (one may be -1), "
             f"e.g. x.reshape(2, -1); got {shape!r}"
