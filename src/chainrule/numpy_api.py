@@ -178,7 +178,7 @@ def dispatch_ufunc(
 
     reduction = REDUCTIONS.get(ufunc)
     if method == "reduce" and reduction is not None and len(inputs) == 1:
-        options = {k: v for k, v in kwargs.items() if v is not None or k != "dtype"}
+        options = _without_defaults(kwargs)
         if set(options) <= {"axis", "keepdims"}:
             # ufunc.reduce's axis defaults to 0, not None as np.sum's does.
             return reduction(
@@ -219,10 +219,7 @@ def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         return _data(args[0]).ndim
     op = FUNCTIONS.get(func)
     if op is not None:
-        # NumPy's defaults said out loud (np.mean(t, dtype=None)) change nothing.
-        kwargs = {
-            k: v for k, v in kwargs.items() if not (v is None and k in ("dtype", "out"))
-        }
+        kwargs = _without_defaults(kwargs)
     if op is not None and _accepts(op, args, kwargs):
         return op(*args, **kwargs)
     if func in CONSTANT_FUNCTIONS or not _gradient_at_stake(args, kwargs):
@@ -241,6 +238,13 @@ def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
             f"{name} on a Tensor that requires grad: chainrule.{op.__name__} {detail}"
         )
     raise NotDifferentiableError(_no_op_message(name, ALTERNATIVES.get(func)))
+
+
+def _without_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Drop NumPy's defaults said out loud (np.mean(t, dtype=None)): no change."""
+    return {
+        k: v for k, v in kwargs.items() if not (v is None and k in ("dtype", "out"))
+    }
 
 
 def _no_op_message(name: str, alternative: str | None = None) -> str:

@@ -162,11 +162,7 @@ def run_backward(
         for node in ends:
             slots = buffers.get(node)
             if slots is not None:
-                if node._n_outputs == 1:
-                    slots = [slots]
-                if node._hooks is not None:
-                    slots = _node_hooks(node, slots)
-                sink.node_output(node, slots)
+                _observe(node, [slots] if node._n_outputs == 1 else slots, sink)
     except Exception as error:
         if in_backward and node is not None:
             _note_failure(error, node)
