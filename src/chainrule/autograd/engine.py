@@ -8,14 +8,24 @@ result in the ``.grad`` of the leaves.
 The life of one ``loss.backward()`` call:
 
 1. The root's gradient (ones, or ``gradient=``) is put in its node's buffer.
-2. ``_count_dependencies`` walks the graph once from the root (iteratively,
-   so depth is unlimited) and counts, for each node, how many edges lead into
-   it: the number of gradients it must receive before it can run.
+2. Each node must receive one gradient per edge leading into it before it
+   can run. ``Function.apply`` counted those edges as it recorded them
+   (``_uses``), so a plain backward starts without walking the graph. When a
+   count is too high (an op used a node but this pass does not reach that
+   op, such as a logged metric), the pass stalls with gradients waiting;
+   it then counts what is left by walking it (``_count_dependencies``,
+   iteratively, so depth is unlimited) and goes on. ``grad()`` and recorded
+   passes (``create_graph=True``) count by walking from the start.
 3. A node whose count reaches zero is ready: its buffered output gradients go
    to its ``backward``, whose results are checked, reduced to shape, and
-   handed along its edges, into another node's buffer or a leaf's ``.grad``.
+   handed along its edges, into another node's buffer or, for a leaf, kept
+   aside.
 4. Each node's saved values are freed after it runs, unless
    ``retain_graph=True``.
+5. When every node has run, each leaf's gradients are summed, passed through
+   its hooks and added into its ``.grad``: a pass that stops with an error
+   (a freed graph, a changed saved value, a failing backward) changes no
+   ``.grad``.
 """
 
 from __future__ import annotations
@@ -58,7 +68,7 @@ def run_backward(
     for root, grad in zip(roots, root_grads, strict=True):
         node = root._node
         if node is None:
-            sink.leaf(root, grad, ())
+            sink.leaf(root, grad, False)
             continue
         if node._n_outputs == 1:
             buffers[node] = _add(buffers.get(node), grad)
@@ -68,18 +78,30 @@ def run_backward(
             slots = buffers[node] = [None] * node._n_outputs
         slots[root._index] = _add(slots[root._index], grad)
 
+    # How many gradients each node still waits for (step 2 above). grad()
+    # prunes the graph and a recorded pass adds uses as it goes: both walk
+    # first. A plain backward starts from the uses counted in forward.
+    # NOTE: measured on the chain benchmark, skipping the walk takes 0.28 us
+    # off each op's backward; counting in forward costs about 0.04 us.
     ends: list[Function] = []
-    if inputs is None:
-        dependencies = _count_dependencies(list(buffers), refuse_released=True)
-    else:
+    counted_in_forward = False
+    if inputs is not None:
         dependencies, ends = _count_toward_inputs(list(buffers), inputs)
-    ready = [node for node in buffers if node not in dependencies]
+        ready = [node for node in buffers if node not in dependencies]
+    elif create_graph:
+        dependencies = _count_dependencies(list(buffers), refuse_released=True)
+        ready = [node for node in buffers if node not in dependencies]
+    else:
+        counted_in_forward = True
+        dependencies = {}
+        ready = [node for node in buffers if node._uses == 0]
 
     previous_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     backward_state.differentiable = create_graph
     ndarray = np.ndarray
     check = anomaly.state.backward
+    watches_nodes = sink.watches_nodes
     # NOTE: in anomaly mode NumPy's own warnings would only repeat, less
     # precisely, what the check reports: silence them there.
     errors = np.errstate(all="ignore") if check else contextlib.nullcontext()
@@ -87,14 +109,29 @@ def run_backward(
     in_backward = False  # is a node's own backward running? (for the note)
     try:
         errors.__enter__()
-        while ready:
+        while True:
+            if not ready:
+                if not (counted_in_forward and buffers):
+                    break
+                # Stalled: some node was used by an op this pass does not
+                # reach. Count exactly what is left, as the other modes do.
+                counted_in_forward = False
+                dependencies = _count_dependencies(list(buffers), True)
+                ready = [node for node in buffers if node not in dependencies]
+                continue
+
             node = ready.pop()
+            # NOTE: refused before its backward runs; leaves are only given
+            # their gradients at the end, so a refusal changes no .grad.
+            if node._released:
+                raise _released_error(node)
+            if node._write_mark != writes.count and node._saved is not None:
+                check_saved(node)
             slots = buffers.pop(node, None)
             edges = node.edges
-            grads_in = None
             if slots is not None:
                 single = node._n_outputs == 1
-                if node._hooks is not None or sink.watches_nodes:
+                if node._hooks is not None or watches_nodes:
                     slots = _observe(node, [slots] if single else slots, sink)
                     if single:
                         slots = slots[0]
@@ -117,26 +154,28 @@ def run_backward(
                     anomaly.check_gradients(
                         node, [slots] if single else slots, grads_in
                     )
+            else:
+                grads_in = (None,) * len(edges)
 
             k = -1
             for edge in edges:
                 k += 1
                 if edge is None:
                     continue
-                target, index = edge[0], edge[1]
-                grad = grads_in[k] if grads_in is not None else None
+                target, index, shape, dtype = edge
+                grad = grads_in[k]
                 # NOTE: `is` first: NumPy's built-in dtypes are singletons,
                 # and the identity test is several times cheaper than ==.
                 if grad is not None and not (
                     type(grad) is ndarray
-                    and grad.shape == edge[2]
-                    and (grad.dtype is edge[3] or grad.dtype == edge[3])
+                    and grad.shape == shape
+                    and (grad.dtype is dtype or grad.dtype == dtype)
                 ):
                     grad = _conform(grad, edge, node, k, create_graph)
 
                 if index < 0:
                     if grad is not None:
-                        sink.leaf(target, grad, node._saved or ())
+                        sink.leaf(target, grad, _is_saved(grad, node._saved))
                     continue
                 if grad is not None:
                     # NOTE: never added in place: a gradient may be shared.
@@ -149,7 +188,7 @@ def run_backward(
                             slots = buffers[target] = [None] * target._n_outputs
                         previous = slots[index]
                         slots[index] = grad if previous is None else previous + grad
-                remaining = dependencies[target] - 1
+                remaining = dependencies.get(target, target._uses) - 1
                 if remaining:
                     dependencies[target] = remaining
                 else:
@@ -163,6 +202,7 @@ def run_backward(
             slots = buffers.get(node)
             if slots is not None:
                 _observe(node, [slots] if node._n_outputs == 1 else slots, sink)
+        sink.deliver()
     except Exception as error:
         if in_backward and node is not None:
             _note_failure(error, node)
@@ -314,6 +354,7 @@ class _Sink:
     def __init__(self, inputs: list[Any] | None, create_graph: bool) -> None:
         self.create_graph = create_graph
         self.delivered: set[int] = set()
+        self.arrivals: list[tuple[Any, Any, bool]] = []
         self.captured: list[Any] | None = None
         self.watches_nodes = False
         # NOTE: keyed by identity (Tensor's == is elementwise); one tensor
@@ -330,21 +371,43 @@ class _Sink:
                 self.watches_nodes = True
             self.positions.setdefault(key, []).append(position)
 
-    def leaf(self, leaf: Any, grad: Any, saved: Any) -> None:
-        hooks = getattr(leaf, "_hooks", None)
+    def leaf(self, leaf: Any, grad: Any, saved: bool) -> None:
+        """A gradient arrives at a leaf; ``saved``: is it an array a node saved?"""
         if self.captured is None:
-            if hooks:
-                grad = _through_hooks(hooks, grad, self.create_graph)
-            _accumulate_leaf(leaf, grad, self.delivered, self.create_graph, saved)
+            # Held until the pass has finished (deliver), so that a pass
+            # that stops with an error leaves every .grad as it was.
+            self.arrivals.append((leaf, grad, saved))
             return
         # grad(): a leaf that was not asked for is passed by, hooks and all.
         positions = self.positions.get(id(leaf))
         if positions is None:
             return
+        hooks = getattr(leaf, "_hooks", None)
         if hooks:
             grad = _through_hooks(hooks, grad, self.create_graph)
         for position in positions:
             self.captured[position] = _add(self.captured[position], grad)
+
+    def deliver(self) -> None:
+        """Sum each leaf's gradients, run its hooks once, add into ``.grad``.
+
+        As PyTorch's AccumulateGrad: a hook sees the whole gradient of the
+        pass, not one part per path that reached the leaf.
+        """
+        totals: dict[int, list[Any]] = {}
+        for leaf, grad, saved in self.arrivals:
+            total = totals.get(id(leaf))
+            if total is None:
+                totals[id(leaf)] = [leaf, grad, saved]
+            else:
+                total[1] = total[1] + grad  # a new array, owned by nobody else
+                total[2] = False
+        self.arrivals.clear()
+        for leaf, grad, saved in totals.values():
+            hooks = getattr(leaf, "_hooks", None)
+            if hooks:
+                grad = _through_hooks(hooks, grad, self.create_graph)
+            _accumulate_leaf(leaf, grad, self.delivered, self.create_graph, saved)
 
     def node_output(self, node: Function, slots: list[Any]) -> None:
         assert self.captured is not None
@@ -508,8 +571,17 @@ def _add(total: Any, grad: Any) -> Any:
     return grad if total is None else total + grad
 
 
+def _is_saved(grad: Any, saved: tuple[Any, ...] | None) -> bool:
+    # A loop, not any(...): this runs for every gradient a leaf receives.
+    if saved is not None:
+        for value in saved:
+            if grad is value:
+                return True
+    return False
+
+
 def _accumulate_leaf(
-    leaf: Any, grad: Any, delivered: set[int], create_graph: bool, saved: Any = ()
+    leaf: Any, grad: Any, delivered: set[int], create_graph: bool, saved: bool
 ) -> None:
     """Add ``grad`` into ``leaf.grad``, which the leaf then owns alone."""
     Tensor = _function._Tensor
@@ -532,7 +604,7 @@ def _accumulate_leaf(
             grad.base is not None
             or id(grad) in delivered
             or not grad.flags.writeable
-            or any(grad is value for value in saved)
+            or saved
         ):
             grad = grad.copy()
         delivered.add(id(grad))

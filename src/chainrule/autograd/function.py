@@ -77,8 +77,9 @@ class Function:
     # NOTE: the number of outputs is found when forward returns; backward
     # always gets one gradient per output (zeros for an unused output).
     edges: list[Any]
-    _input_ids: tuple[int, ...]
-    _output_ids: tuple[int, ...]
+    # The identities of the inputs' arrays, then of the outputs', kept when
+    # forward saved something.
+    _saved_ids: tuple[int, ...]
     # Hooks on this node's outputs, by output index (see autograd.hooks);
     # class-level None so that nodes without hooks pay one lookup.
     _hooks: dict[int, Any] | None = None
@@ -90,6 +91,10 @@ class Function:
     # autograd.inplace): a later write to one of them makes backward refuse.
     _write_mark: int = 0
     _n_outputs: int = 1
+    # How many edges of later nodes lead into this one, counted as they are
+    # recorded: the number of gradients a backward pass usually waits for
+    # before running this node (see the engine's _Countdown).
+    _uses: int = 0
 
     def forward(self, *inputs: Any, **options: Any) -> Any:
         raise NotImplementedError(
@@ -135,24 +140,33 @@ class Function:
         # NOTE: a saved array is matched to the input or output it was by
         # identity. Comparing ids is sound: both objects were alive together
         # during forward, and the saved one has been alive ever since.
+        ids, n_inputs = self._saved_ids, len(self.edges)
         tensors = []
         for value in saved:
             key = id(value)
-            if key in self._input_ids:
-                edge = self.edges[self._input_ids.index(key)]
-                tensors.append(_tensor_from_edge(edge, value))
-            elif key in self._output_ids:
-                tensors.append(_wrap(value, self, self._output_ids.index(key)))
-            else:
+            if key not in ids:
                 # A constant (a mask, a Python number): its derivative is 0,
                 # and arrays mix with Tensors as they are.
                 tensors.append(value)
+                continue
+            position = ids.index(key)  # an input first, if it is both
+            if position < n_inputs:
+                tensors.append(_tensor_from_edge(self.edges[position], value))
+            else:
+                tensors.append(_wrap(value, self, position - n_inputs))
         return tuple(tensors)
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """One flag per positional input: does it need a gradient?"""
-        return tuple([edge is not None for edge in self.edges])
+        edges = self.edges
+        # NOTE: spelled out for one and two inputs (nearly every op): a
+        # comprehension costs a function call, as much again as the test.
+        if len(edges) == 1:
+            return (edges[0] is not None,)
+        if len(edges) == 2:
+            return (edges[0] is not None, edges[1] is not None)
+        return tuple([edge is not None for edge in edges])
 
     @property
     def next_functions(self) -> tuple[Any, ...]:
@@ -174,39 +188,45 @@ class Function:
         # per-op time; every attribute set and call here shows up.
         if options:
             _check_options(cls, options)
-        if not grad_mode.state.enabled:
-            # Nothing is recorded under no_grad: no edges to build. (Inference
-            # and gradcheck's thousands of evaluations run this way.)
-            fn = cls.__new__(cls)
-            outputs = fn.forward(
-                *[arg._data if isinstance(arg, _Tensor) else arg for arg in args],
-                **options,
-            )
-            if type(outputs) is tuple:
-                return tuple(_wrap(out, None, 0) for out in outputs)
-            return _wrap(outputs, None, 0)
-
         arrays: list[Any] = []
         edges: list[Any] = []
         record = False
-        for arg in args:
-            if isinstance(arg, _Tensor):
-                data = arg._data
-                arrays.append(data)
-                if arg._requires_grad:
-                    record = True
-                    node = arg._node
-                    if node is None:
-                        edges.append((arg, -1, data.shape, data.dtype))
-                    else:
-                        edges.append((node, arg._index, data.shape, data.dtype))
-                    continue
-            else:
-                arrays.append(arg)
-            edges.append(None)
+        if not grad_mode.state.enabled:
+            # Nothing is recorded under no_grad: no edges to build. (Inference
+            # and gradcheck's thousands of evaluations run this way.)
+            for arg in args:
+                arrays.append(arg._data if isinstance(arg, _Tensor) else arg)
+        else:
+            for arg in args:
+                if isinstance(arg, _Tensor):
+                    data = arg._data
+                    arrays.append(data)
+                    if arg._requires_grad:
+                        record = True
+                        node = arg._node
+                        if node is None:
+                            edges.append((arg, -1, data.shape, data.dtype))
+                        else:
+                            node._uses += 1
+                            edges.append((node, arg._index, data.shape, data.dtype))
+                        continue
+                else:
+                    arrays.append(arg)
+                edges.append(None)
 
         fn = cls.__new__(cls)
-        outputs = fn.forward(*arrays, **options)
+        # NOTE: one and two inputs called by position, not with *arrays: a
+        # starred call is never specialised by the interpreter and costs
+        # about 25 ns more, on every op.
+        n = len(arrays)
+        if options:
+            outputs = fn.forward(*arrays, **options)
+        elif n == 1:
+            outputs = fn.forward(arrays[0])
+        elif n == 2:
+            outputs = fn.forward(arrays[0], arrays[1])
+        else:
+            outputs = fn.forward(*arrays)
 
         if not record:
             if type(outputs) is tuple:
@@ -214,28 +234,25 @@ class Function:
             return _wrap(outputs, None, 0)
 
         fn.edges = edges
-        saves = fn._saved is not None
-        if saves:
-            # Identities only, so that a recorded backward can tell which
-            # saved arrays were inputs or outputs (see _saved_as_tensors).
-            n = len(arrays)
-            fn._input_ids = (
-                (id(arrays[0]),)
-                if n == 1
-                else (id(arrays[0]), id(arrays[1]))
-                if n == 2
-                else tuple(map(id, arrays))
-            )
-            fn._write_mark = _writes.count
         if type(outputs) is tuple:
             fn._n_outputs = len(outputs)
             results = tuple(_wrap(out, fn, i) for i, out in enumerate(outputs))
             fn._output_meta = tuple((r._data.shape, r._data.dtype) for r in results)
-            if saves:
-                fn._output_ids = tuple(map(id, outputs))
+            if fn._saved is not None:
+                fn._saved_ids = (*map(id, arrays), *map(id, outputs))
+                fn._write_mark = _writes.count
             return results
-        if saves:
-            fn._output_ids = (id(outputs),)
+        if fn._saved is not None:
+            # Identities only, so that a recorded backward can tell which
+            # saved arrays were inputs or outputs (see _saved_as_tensors).
+            fn._saved_ids = (
+                (id(arrays[0]), id(outputs))
+                if n == 1
+                else (id(arrays[0]), id(arrays[1]), id(outputs))
+                if n == 2
+                else (*map(id, arrays), id(outputs))
+            )
+            fn._write_mark = _writes.count
 
         # _wrap(outputs, fn, 0), inlined.
         data = outputs if type(outputs) is np.ndarray else np.asarray(outputs)

@@ -224,11 +224,10 @@ def _topological(root: Any) -> list[Any]:
 
 
 def _role(node: Any, key: int) -> str:
-    if key in getattr(node, "_input_ids", ()):
-        return "input"
-    if key in getattr(node, "_output_ids", ()):
-        return "output"
-    return "constant"
+    ids = getattr(node, "_saved_ids", ())
+    if key not in ids:
+        return "constant"
+    return "input" if ids.index(key) < len(node.edges) else "output"
 
 
 def _human(nbytes: int) -> str:

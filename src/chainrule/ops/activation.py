@@ -74,7 +74,10 @@ class Tanh(Function):
 
     def backward(self, grad: Any) -> Any:
         (y,) = self.saved
-        return grad * (1 - y * y)
+        # NOTE: not grad * (1 - y * y): NumPy 2 converts the Python 1 on
+        # every call, which costs as much as a whole small-array multiply
+        # (0.86 -> 0.60 us on the chain benchmark's tiny arrays).
+        return grad - grad * y * y
 
 
 def tanh(x: Any) -> Any:
