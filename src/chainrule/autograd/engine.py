@@ -608,8 +608,10 @@ def _accumulate_leaf(
         ):
             grad = grad.copy()
         delivered.add(id(grad))
-        leaf._grad = Tensor(grad)
+        # (_wrap: a float array needs none of the constructor's checks, which
+        # cost 0.7 us per leaf per step.)
+        leaf._grad = _function._wrap(grad, None, 0)
     elif not current._requires_grad and current._data.shape == grad.shape:
         current._data += grad
     else:
-        leaf._grad = Tensor(current._data + grad)
+        leaf._grad = _function._wrap(current._data + grad, None, 0)

@@ -25,6 +25,7 @@ from chainrule.autograd import function as _function
 from chainrule.autograd.function import Function
 from chainrule.errors import ArgumentError, AxisError, ShapeError
 from chainrule.ops._common import (
+    broadcast_view,
     caller_stacklevel,
     normalize_axes,
     normalize_axis,
@@ -62,6 +63,8 @@ class _Reduction(Function):
         """
         if self.keepdims or not self.axes:
             return value
+        if len(self.axes) == len(self.shape):  # all of them: a loss, usually
+            return value.reshape((1,) * len(self.shape))
         kept = tuple(1 if a in self.axes else n for a, n in enumerate(self.shape))
         return value.reshape(kept)
 
@@ -101,7 +104,7 @@ class Sum(_Reduction):
         return np.add.reduce(x, axis=self.axes, keepdims=keepdims)  # type: ignore[call-overload]
 
     def backward(self, grad: Any) -> Any:
-        return np.broadcast_to(self.restore_axes(grad), self.shape), None, None
+        return broadcast_view(self.restore_axes(grad), self.shape), None, None
 
 
 def sum(
@@ -131,7 +134,7 @@ class Mean(_Reduction):
         grad = self.restore_axes(grad)
         # NOTE: an empty mean is nan (0/0) forward; its gradient is empty too.
         count = builtins.max(self.count, 1)
-        return np.broadcast_to(grad / count, self.shape), None, None
+        return broadcast_view(grad / count, self.shape), None, None
 
 
 def mean(
