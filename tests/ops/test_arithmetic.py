@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
 
 
 @pytest.mark.parametrize(
@@ -36,6 +36,21 @@ def test_matmul_mismatch_names_both_shapes_and_the_axes() -> None:
 def test_matmul_of_0d_operands_points_to_multiply() -> None:
     with pytest.raises(ShapeError, match=r"matmul.*use \*"):
         cr.tensor(2.0) @ cr.ones(2)
+
+
+@pytest.mark.parametrize(
+    "other, named",
+    [
+        (np.array(["a", "b"]), "an array of dtype <U1"),
+        (np.array([object(), object()]), "an array of dtype object"),
+        ("ab", "str 'ab'"),
+        (None, "NoneType None"),
+    ],
+)
+def test_matmul_by_something_not_numbers_names_it(other, named) -> None:
+    # Checked only after np.matmul refuses: the error must still say what.
+    with pytest.raises(DTypeError, match=rf"matmul: cannot multiply by {named}"):
+        cr.ones(2, requires_grad=True) @ other
 
 
 def test_matmul_batch_mismatch_is_a_shape_error() -> None:

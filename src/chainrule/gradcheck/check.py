@@ -107,10 +107,12 @@ def gradcheck(
             "create the inputs with requires_grad=True"
         )
 
+    # Where each checked output is among all of them, for the report's names:
+    # read off the first evaluation (later ones skip it; see float_outputs).
     positions: list[int] = []
 
     def evaluate(record: bool) -> list[Tensor]:
-        return float_outputs(fn(*args), positions)
+        return float_outputs(fn(*args), None if positions else positions)
 
     def output_names() -> list[str]:
         # -1: the function returned one tensor, not a tuple.

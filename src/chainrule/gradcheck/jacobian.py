@@ -132,22 +132,33 @@ def _nudged_outputs(
     # layout is indexed by tuples: there reshape(-1) is a copy, and the
     # nudges would never reach the tensor.
     flat = data.reshape(-1) if data.flags.c_contiguous else None
+    where = flat if flat is not None else data
     # NOTE: grad mode is set once for all the calls, and each output is
     # copied into its row as soon as it is computed (an output may be the
     # nudged input itself, which the next nudge changes).
     with enable_grad() if record else no_grad():
         for r, j in enumerate(columns):
             index: Any = j if flat is not None else np.unravel_index(j, data.shape)
-            where = flat if flat is not None else data
             original = where[index]
             where[index] = original + eps
-            for k, out in enumerate(evaluate(record)):
-                ups[k][r] = out._data.reshape(-1)
+            _copy_rows(evaluate(record), ups, r)
             where[index] = original - eps
-            for k, out in enumerate(evaluate(record)):
-                downs[k][r] = out._data.reshape(-1)
+            _copy_rows(evaluate(record), downs, r)
             where[index] = original
     return ups, downs
+
+
+def _copy_rows(outputs: list[Tensor], rows: list[np.ndarray], r: int) -> None:
+    """Row ``r`` of each output's array of results: that output, flattened."""
+    # NOTE: one output, the usual case, without the loop, and a value of at
+    # most one axis without reshape(-1), which assignment to a row does not
+    # need: together 0.3 us of each of the full check's evaluations.
+    if len(outputs) == 1 and len(rows) == 1:
+        value = outputs[0]._data
+        rows[0][r] = value if value.ndim <= 1 else value.reshape(-1)
+        return
+    for k, out in enumerate(outputs):
+        rows[k][r] = out._data.reshape(-1)
 
 
 def analytical_jacobian(
@@ -234,6 +245,10 @@ def float_outputs(result: Any, positions: list[int] | None = None) -> list[Tenso
     ``positions``, if given, is filled with each kept output's place among
     all of them, so that reports can name outputs as the user counts them.
     """
+    # NOTE: one float tensor, the usual result, skips the general loop: 0.35
+    # us of each of the full check's thousands of evaluations.
+    if positions is None and type(result) is Tensor and result._data.dtype.kind == "f":
+        return [result]
     several = isinstance(result, (tuple, list))
     items = list(result) if several else [result]
     outputs = []

@@ -32,6 +32,10 @@ from chainrule.ops._common import (
     torch_alias,
 )
 
+# NOTE: axis=None's axes looked up, not built: tuple(range(n)) is an eighth
+# of the Python side of a sum. (NumPy arrays have at most 64 axes.)
+_ALL_AXES = tuple(tuple(range(n)) for n in range(65))
+
 
 class _Reduction(Function):
     """Bookkeeping shared by the reductions: which axes went, and how to undo it."""
@@ -44,7 +48,7 @@ class _Reduction(Function):
         """Check ``axis`` for ``x`` and remember what backward needs to undo."""
         shape = self.shape = x.shape if type(x) is np.ndarray else np.shape(x)
         self.axes = (
-            tuple(range(len(shape)))
+            _ALL_AXES[len(shape)]
             if axis is None
             else normalize_axes(op, axis, len(shape))
         )
@@ -116,7 +120,8 @@ def sum(
     keepdim: bool | None = None,
 ) -> Any:
     """Sum of elements over ``axis`` (all axes when None); ``dim`` is its alias."""
-    axis, keepdims = _torch_names("sum", axis, dim, keepdims, keepdim)
+    if dim is not None or keepdim is not None:  # (a call saved otherwise)
+        axis, keepdims = _torch_names("sum", axis, dim, keepdims, keepdim)
     return Sum.apply(x, axis, keepdims)
 
 
@@ -146,7 +151,8 @@ def mean(
     keepdim: bool | None = None,
 ) -> Any:
     """Arithmetic mean over ``axis`` (all axes when None); ``dim`` is its alias."""
-    axis, keepdims = _torch_names("mean", axis, dim, keepdims, keepdim)
+    if dim is not None or keepdim is not None:  # (a call saved otherwise)
+        axis, keepdims = _torch_names("mean", axis, dim, keepdims, keepdim)
     return Mean.apply(x, axis, keepdims)
 
 
