@@ -275,6 +275,19 @@ def test_result_exposes_the_full_jacobians() -> None:
     np.testing.assert_allclose(block.numerical, np.diag(np.cos(x.data)), atol=1e-8)
 
 
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (2, 3)])
+def test_numerical_jacobian_of_outputs_of_every_shape(shape) -> None:
+    # A one-element output's results are gathered as scalars, others as rows:
+    # both must give d(w·x)/dx = w, laid out (output size, input size).
+    x = leaf(3)
+    weights = RNG.standard_normal((*shape, 3))
+    result = cr.gradcheck(lambda t: (cr.tensor(weights) * t).sum(axis=-1), x)
+    (block,) = result.blocks
+    expected = weights.reshape(-1, 3)
+    np.testing.assert_allclose(block.numerical, expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(block.analytical, expected)
+
+
 def test_return_instead_of_raise() -> None:
     result = cr.gradcheck(MissingTwo.apply, leaf(2), raise_exception=False)
     assert result.status == "failed"
