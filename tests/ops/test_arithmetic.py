@@ -53,6 +53,15 @@ def test_matmul_by_something_not_numbers_names_it(other, named) -> None:
         cr.ones(2, requires_grad=True) @ other
 
 
+def test_matmul_of_plain_sequences_matches_numpy() -> None:
+    # Lists have no @ operator of their own; forward falls back to np.matmul.
+    from chainrule.ops.arithmetic import MatMul
+
+    out = MatMul.apply([[1.0, 2.0]], [[3.0], [4.0]])
+    np.testing.assert_array_equal(out.data, [[11.0]])
+    np.testing.assert_array_equal((cr.tensor([1.0, 2.0]) @ [3.0, 4.0]).data, 11.0)
+
+
 def test_matmul_batch_mismatch_is_a_shape_error() -> None:
     with pytest.raises(ShapeError, match=r"batch dimensions.*\(2, 2, 3\).*\(4, 3, 2\)"):
         cr.ones(2, 2, 3) @ cr.ones(4, 3, 2)

@@ -161,6 +161,12 @@ class MatMul(Function):
         # checking first cost 0.4 us of every product (a quarter of a 20x20
         # product, 4% of each of gradcheck's evaluations in benchmarks/ W5).
         self.save_for_backward(x, y)
+        # (The operator, not np.matmul: 70 ns less for two arrays. Two lists
+        # have no operator; NumPy's function takes them.)
+        try:
+            return x @ y
+        except (ValueError, TypeError):
+            pass
         try:
             return np.matmul(x, y)
         except (ValueError, TypeError):
