@@ -157,20 +157,12 @@ class MatMul(Function):
     """
 
     def forward(self, x: Any, y: Any) -> Any:
-        # NOTE: the operands are checked only once np.matmul has refused them:
-        # checking first cost 0.4 us of every product (a quarter of a 20x20
-        # product, 4% of each of gradcheck's evaluations in benchmarks/ W5).
         self.save_for_backward(x, y)
-        # (The operator, not np.matmul: 70 ns less for two arrays. Two lists
-        # have no operator; NumPy's function takes them.)
-        try:
-            return x @ y
-        except (ValueError, TypeError):
-            pass
-        try:
-            return np.matmul(x, y)
-        except (ValueError, TypeError):
-            raise _matmul_error(x, y) from None
+        return _matmul(x, y)
+
+    @staticmethod
+    def untracked_forward(x: Any, y: Any) -> Any:
+        return _matmul(x, y)
 
     def backward(self, grad: Any) -> Any:
         x, y = self.saved
@@ -195,6 +187,22 @@ class MatMul(Function):
         grad_x = grad @ y.swapaxes(-1, -2) if need_x else None
         grad_y = x.swapaxes(-1, -2) @ grad if need_y else None
         return grad_x, grad_y
+
+
+def _matmul(x: Any, y: Any) -> Any:
+    # NOTE: the operands are checked only once NumPy has refused them:
+    # checking first cost 0.4 us of every product (a quarter of a 20x20
+    # product, 4% of each of gradcheck's evaluations in benchmarks/ W5).
+    # The operator, not np.matmul: 70 ns less for two arrays. (Two lists
+    # have no operator; NumPy's function takes them.)
+    try:
+        return x @ y
+    except (ValueError, TypeError):
+        pass
+    try:
+        return np.matmul(x, y)
+    except (ValueError, TypeError):
+        raise _matmul_error(x, y) from None
 
 
 def _matmul_error(x: Any, y: Any) -> DTypeError | ShapeError:

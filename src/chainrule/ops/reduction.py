@@ -110,6 +110,13 @@ class Sum(_Reduction):
         axes = None if axis is None else self.axes
         return np.add.reduce(x, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
 
+    @staticmethod
+    def untracked_forward(x: Any, axis: Any, keepdims: bool) -> Any:
+        if axis is not None:
+            ndim = x.ndim if type(x) is np.ndarray else np.ndim(x)
+            axis = normalize_axes("sum", axis, ndim)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)  # type: ignore[call-overload]
+
     def backward(self, grad: Any) -> Any:
         return broadcast_view(self.restore_axes(grad), self.shape), None, None
 
