@@ -62,6 +62,26 @@ def test_matmul_of_plain_sequences_matches_numpy() -> None:
     np.testing.assert_array_equal((cr.tensor([1.0, 2.0]) @ [3.0, 4.0]).data, 11.0)
 
 
+@pytest.mark.parametrize(
+    "other",
+    [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], ((1.0, 2.0), (3.0, 4.0), (5.0, 6.0))],
+)
+def test_matmul_by_a_sequence_has_the_gradient_of_the_array(other) -> None:
+    t = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (t @ other).sum().backward()
+    expected = np.ones((2, 2)) @ np.asarray(other).T
+    np.testing.assert_allclose(t.grad.data, expected)
+    u = cr.tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    (other @ u).sum().backward()
+    np.testing.assert_allclose(u.grad.data, np.asarray(other).T @ np.ones((3, 2)))
+
+
+def test_matmul_by_a_ragged_list_is_a_shape_error() -> None:
+    for mode in (cr.enable_grad, cr.no_grad):
+        with mode(), pytest.raises(ShapeError, match=r"matmul: .*ragged"):
+            cr.ones(2, 2, requires_grad=True) @ [[1.0, 2.0], [3.0]]
+
+
 def test_matmul_batch_mismatch_is_a_shape_error() -> None:
     with pytest.raises(ShapeError, match=r"batch dimensions.*\(2, 2, 3\).*\(4, 3, 2\)"):
         cr.ones(2, 2, 3) @ cr.ones(4, 3, 2)

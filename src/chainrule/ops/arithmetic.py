@@ -157,11 +157,15 @@ class MatMul(Function):
     """
 
     def forward(self, x: Any, y: Any) -> Any:
-        self.save_for_backward(x, y)
+        if type(x) is not np.ndarray or type(y) is not np.ndarray:
+            x, y = _sequences_as_arrays(x), _sequences_as_arrays(y)
+        self.save_for_backward(x, y)  # arrays: backward reads their ndim
         return _matmul(x, y)
 
     @staticmethod
     def untracked_forward(x: Any, y: Any) -> Any:
+        if type(x) is not np.ndarray or type(y) is not np.ndarray:
+            x, y = _sequences_as_arrays(x), _sequences_as_arrays(y)
         return _matmul(x, y)
 
     def backward(self, grad: Any) -> Any:
@@ -187,6 +191,19 @@ class MatMul(Function):
         grad_x = grad @ y.swapaxes(-1, -2) if need_x else None
         grad_y = x.swapaxes(-1, -2) @ grad if need_y else None
         return grad_x, grad_y
+
+
+def _sequences_as_arrays(operand: Any) -> Any:
+    """A list or tuple operand as an array; anything else as it is."""
+    if not isinstance(operand, (list, tuple)):
+        return operand
+    try:
+        return np.asarray(operand)
+    except ValueError:
+        raise ShapeError(
+            f"matmul: the operand {operand!r:.60} is a ragged sequence (rows of "
+            "different lengths); give every row the same length"
+        ) from None
 
 
 def _matmul(x: Any, y: Any) -> Any:
