@@ -123,3 +123,21 @@ def test_a_user_function_without_untracked_forward_uses_forward() -> None:
         out = Twice.apply(cr.tensor([1.0, 3.0], requires_grad=True))
     np.testing.assert_array_equal(out.data, [2.0, 6.0])
     assert out.grad_fn is None
+
+
+@pytest.mark.parametrize(
+    "op, message",
+    [
+        (cr.tanh, r"Tanh: input 0 holds .*<U3"),
+        (cr.exp, r"Exp: input 0 holds .*<U3"),
+        (cr.sum, r"Sum: input 0 holds .*<U3"),
+        (cr.mean, r"Mean: input 0 holds .*<U3"),
+        (lambda t: t * 2, r"multiply: .*<U3"),  # the op's own message, kept
+        (lambda t: cr.ones(2) @ t, r"matmul: .*dtype <U3"),
+    ],
+)
+def test_an_op_on_a_tensor_of_strings_names_the_op_in_both_modes(op, message) -> None:
+    words = cr.tensor(np.array(["cat", "dog"]))
+    for mode in (cr.enable_grad, cr.no_grad):
+        with mode(), pytest.raises(DTypeError, match=message):
+            op(words)

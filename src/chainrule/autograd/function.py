@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import grad_mode, inplace
-from chainrule.errors import BackwardError, DTypeError
+from chainrule.errors import BackwardError, ChainruleError, DTypeError
 
 # An edge is where the gradient of one input goes:
 #   (node, output_index, shape, dtype)  for an input made by another op,
@@ -209,122 +209,134 @@ class Function:
         # and inlines the wrapping of a single output. Measured on the chain
         # workload (benchmarks/), this is about a third of chainrule's
         # per-op time; every attribute set and call here shows up.
-        if options:
-            _check_options(cls, options)
-        elif not _grad_state.enabled:
-            # Under no_grad nothing is recorded: forward, wrapped, no more.
-            # (Inference and gradcheck's thousands of evaluations run here.)
-            # NOTE: the arguments unpacked by count, not by a loop or a list
-            # comprehension (a frame of its own): the comprehension was 6% of
-            # the instructions of gradcheck on sum(tanh(X @ W)) (W5).
-            compute = cls.untracked_forward
-            if compute is None or cls.forward is not cls._untracked_for:
-                compute = cls.__new__(cls).forward
-            n = len(args)
-            if n == 1:
-                x = args[0]
-                outputs = compute(x._data if isinstance(x, _Tensor) else x)
-            elif n == 2:
-                x, y = args
-                outputs = compute(
-                    x._data if isinstance(x, _Tensor) else x,
-                    y._data if isinstance(y, _Tensor) else y,
-                )
-            elif n == 3:  # a reduction: the tensor, axis and keepdims
-                x, y, z = args
-                outputs = compute(
-                    x._data if isinstance(x, _Tensor) else x,
-                    y._data if isinstance(y, _Tensor) else y,
-                    z._data if isinstance(z, _Tensor) else z,
-                )
-            else:
-                outputs = compute(
-                    *[a._data if isinstance(a, _Tensor) else a for a in args]
-                )
-            if type(outputs) is tuple:
-                return tuple([_wrap(out, None, 0) for out in outputs])
-            return _wrap(outputs, None, 0)
-
-        arrays: list[Any] = []
-        edges: list[Any] = []
-        record = False
-        if not _grad_state.enabled:
-            # Nothing is recorded under no_grad (an op given options).
-            for arg in args:
-                arrays.append(arg._data if isinstance(arg, _Tensor) else arg)
-        else:
-            for arg in args:
-                if isinstance(arg, _Tensor):
-                    data = arg._data
-                    arrays.append(data)
-                    if arg._requires_grad:
-                        record = True
-                        node = arg._node
-                        if node is None:
-                            edges.append((arg, -1, data.shape, data.dtype))
-                        else:
-                            node._uses += 1
-                            edges.append((node, arg._index, data.shape, data.dtype))
-                        continue
+        try:
+            if options:
+                _check_options(cls, options)
+            elif not _grad_state.enabled:
+                # Under no_grad nothing is recorded: forward, wrapped, no more.
+                # (Inference and gradcheck's thousands of evaluations run here.)
+                # NOTE: the arguments unpacked by count, not by a loop or a list
+                # comprehension (a frame of its own): the comprehension was 6% of
+                # the instructions of gradcheck on sum(tanh(X @ W)) (W5).
+                compute = cls.untracked_forward
+                if compute is None or cls.forward is not cls._untracked_for:
+                    compute = cls.__new__(cls).forward
+                n = len(args)
+                if n == 1:
+                    x = args[0]
+                    outputs = compute(x._data if isinstance(x, _Tensor) else x)
+                elif n == 2:
+                    x, y = args
+                    outputs = compute(
+                        x._data if isinstance(x, _Tensor) else x,
+                        y._data if isinstance(y, _Tensor) else y,
+                    )
+                elif n == 3:  # a reduction: the tensor, axis and keepdims
+                    x, y, z = args
+                    outputs = compute(
+                        x._data if isinstance(x, _Tensor) else x,
+                        y._data if isinstance(y, _Tensor) else y,
+                        z._data if isinstance(z, _Tensor) else z,
+                    )
                 else:
-                    arrays.append(arg)
-                edges.append(None)
+                    outputs = compute(
+                        *[a._data if isinstance(a, _Tensor) else a for a in args]
+                    )
+                if type(outputs) is tuple:
+                    return tuple([_wrap(out, None, 0) for out in outputs])
+                return _wrap(outputs, None, 0)
 
-        fn = cls.__new__(cls)
-        # NOTE: up to three inputs called by position, not with *arrays: a
-        # starred call is never specialised by the interpreter and costs
-        # about 25 ns more, on every op.
-        n = len(arrays)
-        if options:
-            outputs = fn.forward(*arrays, **options)
-        elif n == 1:
-            outputs = fn.forward(arrays[0])
-        elif n == 2:
-            outputs = fn.forward(arrays[0], arrays[1])
-        elif n == 3:  # a reduction: the tensor, axis and keepdims
-            outputs = fn.forward(arrays[0], arrays[1], arrays[2])
-        else:
-            outputs = fn.forward(*arrays)
+            arrays: list[Any] = []
+            edges: list[Any] = []
+            record = False
+            if not _grad_state.enabled:
+                # Nothing is recorded under no_grad (an op given options).
+                for arg in args:
+                    arrays.append(arg._data if isinstance(arg, _Tensor) else arg)
+            else:
+                for arg in args:
+                    if isinstance(arg, _Tensor):
+                        data = arg._data
+                        arrays.append(data)
+                        if arg._requires_grad:
+                            record = True
+                            node = arg._node
+                            if node is None:
+                                edges.append((arg, -1, data.shape, data.dtype))
+                            else:
+                                node._uses += 1
+                                edges.append((node, arg._index, data.shape, data.dtype))
+                            continue
+                    else:
+                        arrays.append(arg)
+                    edges.append(None)
 
-        if not record:
+            fn = cls.__new__(cls)
+            # NOTE: up to three inputs called by position, not with *arrays: a
+            # starred call is never specialised by the interpreter and costs
+            # about 25 ns more, on every op.
+            n = len(arrays)
+            if options:
+                outputs = fn.forward(*arrays, **options)
+            elif n == 1:
+                outputs = fn.forward(arrays[0])
+            elif n == 2:
+                outputs = fn.forward(arrays[0], arrays[1])
+            elif n == 3:  # a reduction: the tensor, axis and keepdims
+                outputs = fn.forward(arrays[0], arrays[1], arrays[2])
+            else:
+                outputs = fn.forward(*arrays)
+
+            if not record:
+                if type(outputs) is tuple:
+                    return tuple(_wrap(out, None, 0) for out in outputs)
+                return _wrap(outputs, None, 0)
+
+            fn.edges = edges
             if type(outputs) is tuple:
-                return tuple(_wrap(out, None, 0) for out in outputs)
-            return _wrap(outputs, None, 0)
-
-        fn.edges = edges
-        if type(outputs) is tuple:
-            fn._n_outputs = len(outputs)
-            results = tuple(_wrap(out, fn, i) for i, out in enumerate(outputs))
-            fn._output_meta = tuple((r._data.shape, r._data.dtype) for r in results)
+                fn._n_outputs = len(outputs)
+                results = tuple(_wrap(out, fn, i) for i, out in enumerate(outputs))
+                fn._output_meta = tuple((r._data.shape, r._data.dtype) for r in results)
+                if fn._saved is not None:
+                    fn._saved_ids = (*map(id, arrays), *map(id, outputs))
+                    fn._write_mark = _writes.count
+                return results
             if fn._saved is not None:
-                fn._saved_ids = (*map(id, arrays), *map(id, outputs))
+                # Identities only, so that a recorded backward can tell which
+                # saved arrays were inputs or outputs (see _saved_as_tensors).
+                fn._saved_ids = (
+                    (id(arrays[0]), id(outputs))
+                    if n == 1
+                    else (id(arrays[0]), id(arrays[1]), id(outputs))
+                    if n == 2
+                    else (*map(id, arrays), id(outputs))
+                )
                 fn._write_mark = _writes.count
-            return results
-        if fn._saved is not None:
-            # Identities only, so that a recorded backward can tell which
-            # saved arrays were inputs or outputs (see _saved_as_tensors).
-            fn._saved_ids = (
-                (id(arrays[0]), id(outputs))
-                if n == 1
-                else (id(arrays[0]), id(arrays[1]), id(outputs))
-                if n == 2
-                else (*map(id, arrays), id(outputs))
-            )
-            fn._write_mark = _writes.count
 
-        # _wrap(outputs, fn, 0), inlined.
-        data = outputs if type(outputs) is np.ndarray else np.asarray(outputs)
-        if data.dtype.kind != "f":
-            return _wrap(outputs, fn, 0)
-        out = _new_object(_Tensor)
-        out._data = data
-        out._grad = None
-        out._node = fn
-        out._index = 0
-        out._requires_grad = True
-        out.name = None
-        out._retains_grad = False
-        return out
+            # _wrap(outputs, fn, 0), inlined.
+            data = outputs if type(outputs) is np.ndarray else np.asarray(outputs)
+            if data.dtype.kind != "f":
+                return _wrap(outputs, fn, 0)
+            out = _new_object(_Tensor)
+            out._data = data
+            out._grad = None
+            out._node = fn
+            out._index = 0
+            out._requires_grad = True
+            out.name = None
+            out._retains_grad = False
+            return out
+
+        except TypeError as error:
+            # NumPy's message names its ufunc, not the op, for inputs that
+            # hold no numbers (a tensor of strings): say which op and input.
+            # (An op's own error already says; it is kept.)
+            explained = None
+            if not isinstance(error, ChainruleError):
+                explained = _not_numbers_error(cls, args)
+            if explained is None:
+                raise
+            raise explained from None
 
 
 _Tensor: Any = None  # chainrule.tensor.Tensor, set by that module (import cycle)
@@ -333,6 +345,19 @@ _Tensor: Any = None  # chainrule.tensor.Tensor, set by that module (import cycle
 _new_object = object.__new__
 _writes = inplace.writes
 _grad_state = grad_mode.state
+
+
+def _not_numbers_error(cls: type, args: tuple[Any, ...]) -> DTypeError | None:
+    """The error for an op given an input that holds strings, if it was."""
+    for position, arg in enumerate(args):
+        data = arg._data if isinstance(arg, _Tensor) else arg
+        if isinstance(data, np.ndarray) and data.dtype.kind in "OUSV":
+            return DTypeError(
+                f"{cls.__name__}: input {position} holds values of dtype "
+                f"{data.dtype}, not numbers; convert it to numbers first "
+                "(strings such as class names need a mapping to integers)"
+            )
+    return None
 
 
 def _check_options(cls: type, options: dict[str, Any]) -> None:
