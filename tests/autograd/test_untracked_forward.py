@@ -141,3 +141,15 @@ def test_an_op_on_a_tensor_of_strings_names_the_op_in_both_modes(op, message) ->
     for mode in (cr.enable_grad, cr.no_grad):
         with mode(), pytest.raises(DTypeError, match=message):
             op(words)
+
+
+def test_an_op_given_an_object_array_names_the_op_in_both_modes() -> None:
+    a = cr.ones(2, 3, requires_grad=True)
+    for mode in (cr.enable_grad, cr.no_grad):
+        with (
+            mode(),
+            pytest.raises(DTypeError, match=r"MatMul: input 1 .*object.*astype"),
+        ):
+            a @ np.ones((3, 2), dtype=object)
+        with mode(), pytest.raises(DTypeError, match=r"Add: input 1 .*dtype object"):
+            a + np.ones((2, 3), dtype=object)

@@ -306,6 +306,12 @@ def test_numerical_side_costs_two_evaluations_per_component() -> None:
     assert len(calls) == 1 + 1 + 2 * 12
 
 
+def test_inputs_as_separate_arguments_are_refused_with_the_tuple_form() -> None:
+    x, w = leaf(2), leaf(2)
+    with pytest.raises(TypeError, match=r"gradcheck: got 2 inputs .*\(x, w\)"):
+        cr.gradcheck(lambda a, b: a * b, x, w)
+
+
 def test_no_input_requiring_grad_is_an_error() -> None:
     with pytest.raises(ValueError, match="requires_grad=True"):
         cr.gradcheck(cr.tanh, cr.tensor([1.0]))

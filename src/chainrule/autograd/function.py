@@ -352,10 +352,14 @@ def _not_numbers_error(cls: type, args: tuple[Any, ...]) -> DTypeError | None:
     for position, arg in enumerate(args):
         data = arg._data if isinstance(arg, _Tensor) else arg
         if isinstance(data, np.ndarray) and data.dtype.kind in "OUSV":
+            hint = (
+                "strings such as class names need a mapping to integers"
+                if data.dtype.kind in "US"
+                else "e.g. .astype(np.float64)"
+            )
             return DTypeError(
                 f"{cls.__name__}: input {position} holds values of dtype "
-                f"{data.dtype}, not numbers; convert it to numbers first "
-                "(strings such as class names need a mapping to integers)"
+                f"{data.dtype}, not numbers; convert it to numbers first ({hint})"
             )
     return None
 

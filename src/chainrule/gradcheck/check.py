@@ -36,7 +36,7 @@ class GradcheckWarning(UserWarning):
 def gradcheck(
     fn: Callable[..., Any],
     inputs: Any,
-    *,
+    *more_inputs: Any,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -89,6 +89,11 @@ def gradcheck(
     >>> cr.gradcheck(lambda t: cr.tanh(t @ t), x).passed
     True
     """
+    if more_inputs:
+        raise TypeError(
+            f"gradcheck: got {1 + len(more_inputs)} inputs as separate arguments; "
+            "pass them as one tuple, gradcheck(fn, (x, w)), as in PyTorch"
+        )
     args = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
     targets: list[Target] = [
         (f"input {k}", a)
