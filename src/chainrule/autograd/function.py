@@ -336,7 +336,7 @@ class Function:
                 explained = _not_numbers_error(cls, args)
             if explained is None:
                 raise
-            raise explained from None
+            raise explained from error
 
 
 _Tensor: Any = None  # chainrule.tensor.Tensor, set by that module (import cycle)
