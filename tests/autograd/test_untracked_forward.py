@@ -88,8 +88,12 @@ def test_a_subclass_with_its_own_forward_runs_it_under_no_grad() -> None:
 
     with cr.no_grad():
         LoudTanh.apply(cr.tensor([0.5]))
-        QuietTanh.apply(cr.tensor([0.5]))
+        quiet = QuietTanh.apply(cr.tensor([0.5]))
     assert calls == ["forward"]
+    # The condition apply tests before taking the shortcut, and its result.
+    assert LoudTanh.forward is not LoudTanh._untracked_for
+    assert QuietTanh.forward is QuietTanh._untracked_for
+    np.testing.assert_array_equal(quiet.data, np.tanh([0.5]))
 
 
 def test_a_forward_from_a_mixin_or_assigned_later_is_not_skipped() -> None:

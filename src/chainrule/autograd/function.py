@@ -351,7 +351,7 @@ def _not_numbers_error(cls: type, args: tuple[Any, ...]) -> DTypeError | None:
     """The error for an op given an input that holds strings, if it was."""
     for position, arg in enumerate(args):
         data = arg._data if isinstance(arg, _Tensor) else arg
-        if isinstance(data, np.ndarray) and data.dtype.kind in "OUSV":
+        if isinstance(data, np.ndarray) and data.dtype.kind not in "biufc":
             hint = (
                 "strings such as class names need a mapping to integers"
                 if data.dtype.kind in "US"
